@@ -1,0 +1,1 @@
+//! Scripted LwM2M server for tests.
