@@ -1,2 +1,41 @@
+//! LwM2M paths, byte sinks and the LwM2M 1.0 content formats: TLV (11542), plain text (0) and
+//! CoRE link format (40), both directions.
+//!
+//! Everything here is `no_std`, heap-free and panic-free on peer input: parsers take `&[u8]` and
+//! return small error enums, encoders write through a [`Sink`] and report [`Overflow`] instead of
+//! panicking.
 #![no_std]
 #![forbid(unsafe_code)]
+
+pub mod link;
+mod path;
+mod sink;
+pub mod text;
+pub mod tlv;
+
+pub use path::{Path, PathError};
+pub use sink::{CountSink, Overflow, Sink, SliceSink, WindowSink};
+
+/// Fuzzing entry point: runs every parser of this crate over `data` (TLV reader and validation,
+/// value decoders, plain-text parsers, link-format parser and attribute iteration, paths).
+/// Must never panic, whatever the input.
+pub fn fuzz_all(data: &[u8]) {
+    let _ = tlv::validate(data);
+    for t in tlv::Reader::new(data).flatten() {
+        let _ = (tlv::decode_int(t.value), tlv::decode_bool(t.value));
+        let _ = (tlv::decode_float(t.value), tlv::decode_objlnk(t.value));
+        let _ = tlv::decode_str(t.value);
+        for c in t.children().flatten() {
+            let _ = c.children().count();
+        }
+    }
+    let _ = (text::parse_int(data), text::parse_bool(data));
+    let _ = (text::parse_float(data), text::parse_objlnk(data));
+    for l in link::Parser::new(data).flatten() {
+        let _ = l.attrs().count();
+    }
+    if let Ok(s) = core::str::from_utf8(data) {
+        let _ = Path::from_str(s);
+    }
+    let _ = Path::from_uri_path(data.split(|&b| b == b'/'));
+}

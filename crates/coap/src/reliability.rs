@@ -1,0 +1,207 @@
+//! Message-layer reliability (RFC 7252 §4.2, §4.4, §4.5, §4.8).
+
+use crate::{Instant, Rng};
+
+/// Transmission parameters (RFC 7252 §4.8). `DEFAULT` holds the RFC values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransmissionParams {
+    pub ack_timeout_ms: u32,
+    /// ACK_RANDOM_FACTOR in percent (150 = 1.5), integer so no floats are needed.
+    pub ack_random_factor_pct: u32,
+    pub max_retransmit: u8,
+}
+
+/// MAX_LATENCY (§4.8.2): 100 s.
+const MAX_LATENCY_MS: u64 = 100_000;
+
+impl TransmissionParams {
+    /// ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4.
+    pub const DEFAULT: TransmissionParams =
+        TransmissionParams { ack_timeout_ms: 2000, ack_random_factor_pct: 150, max_retransmit: 4 };
+
+    /// ACK_TIMEOUT * ACK_RANDOM_FACTOR * (2^n - 1).
+    fn scaled(&self, n: u32) -> u64 {
+        let factor = 1u64.checked_shl(n).unwrap_or(u64::MAX).saturating_sub(1);
+        u64::from(self.ack_timeout_ms)
+            .saturating_mul(u64::from(self.ack_random_factor_pct))
+            .saturating_mul(factor)
+            / 100
+    }
+
+    /// MAX_TRANSMIT_SPAN (§4.8.2): 45 s with the defaults.
+    pub fn max_transmit_span_ms(&self) -> u64 {
+        self.scaled(u32::from(self.max_retransmit))
+    }
+
+    /// MAX_TRANSMIT_WAIT (§4.8.2): 93 s with the defaults. A CON exchange gives up within this.
+    pub fn max_transmit_wait_ms(&self) -> u64 {
+        self.scaled(u32::from(self.max_retransmit) + 1)
+    }
+
+    /// EXCHANGE_LIFETIME (§4.8.2): span + 2 * MAX_LATENCY + PROCESSING_DELAY; 247 s by default.
+    /// How long a message id must not be reused and how long duplicates are remembered.
+    pub fn exchange_lifetime_ms(&self) -> u64 {
+        self.max_transmit_span_ms()
+            .saturating_add(2 * MAX_LATENCY_MS)
+            .saturating_add(u64::from(self.ack_timeout_ms))
+    }
+
+    /// NON_LIFETIME (§4.8.2): span + MAX_LATENCY; 145 s by default.
+    pub fn non_lifetime_ms(&self) -> u64 {
+        self.max_transmit_span_ms().saturating_add(MAX_LATENCY_MS)
+    }
+}
+
+impl Default for TransmissionParams {
+    fn default() -> Self {
+        TransmissionParams::DEFAULT
+    }
+}
+
+/// What to do when a CON message's retransmission deadline passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetransmitDecision {
+    /// Send the message again; the new deadline is in [`Retransmission::deadline`].
+    Resend,
+    /// MAX_RETRANSMIT reached and the last timeout expired: the exchange failed.
+    GiveUp,
+}
+
+/// Exponential backoff state of one outstanding CON message (§4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retransmission {
+    deadline: Instant,
+    timeout_ms: u64,
+    attempts: u8,
+}
+
+impl Retransmission {
+    /// Starts timing a CON sent at `now`: the first timeout is uniform in
+    /// [ACK_TIMEOUT, ACK_TIMEOUT * ACK_RANDOM_FACTOR).
+    pub fn start(now: Instant, params: &TransmissionParams, rng: &mut Rng) -> Retransmission {
+        let base = params.ack_timeout_ms;
+        let spread = u64::from(base)
+            .saturating_mul(u64::from(params.ack_random_factor_pct.saturating_sub(100)))
+            / 100;
+        let jitter = rng.below(u32::try_from(spread).unwrap_or(u32::MAX));
+        let timeout_ms = u64::from(base) + u64::from(jitter);
+        Retransmission { deadline: now.add_ms(timeout_ms), timeout_ms, attempts: 0 }
+    }
+
+    /// When [`on_timeout`](Self::on_timeout) is due.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Call once `now >= deadline()`. Either the message is to be resent (timeout doubled,
+    /// new deadline from `now`) or, after MAX_RETRANSMIT resends, the exchange is given up.
+    pub fn on_timeout(&mut self, now: Instant, params: &TransmissionParams) -> RetransmitDecision {
+        if self.attempts >= params.max_retransmit {
+            return RetransmitDecision::GiveUp;
+        }
+        self.attempts += 1;
+        self.timeout_ms = self.timeout_ms.saturating_mul(2);
+        self.deadline = now.add_ms(self.timeout_ms);
+        RetransmitDecision::Resend
+    }
+
+    /// Retransmissions so far (0 right after `start`).
+    pub fn attempts(&self) -> u8 {
+        self.attempts
+    }
+
+    /// The current timeout length.
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms
+    }
+}
+
+/// Message-id generator (§4.4): sequential from a random start, wrapping at 65535.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageIds(pub u16);
+
+impl MessageIds {
+    /// Starts at `seed` (pass a random value so ids differ across reboots).
+    pub const fn new(seed: u16) -> MessageIds {
+        MessageIds(seed)
+    }
+
+    /// The next id.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u16 {
+        let id = self.0;
+        self.0 = id.wrapping_add(1);
+        id
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    peer: u8,
+    mid: u16,
+    at: Instant,
+}
+
+/// Remembers recently received (peer, message id) pairs to detect duplicates (§4.5) for
+/// EXCHANGE_LIFETIME. When full, the oldest entry is evicted.
+#[derive(Clone, Debug)]
+pub struct DedupCache<const N: usize> {
+    entries: [Option<Seen>; N],
+    lifetime_ms: u64,
+}
+
+impl<const N: usize> DedupCache<N> {
+    /// Empty cache with the default EXCHANGE_LIFETIME (247 s).
+    pub fn new() -> Self {
+        Self::with_lifetime(TransmissionParams::DEFAULT.exchange_lifetime_ms())
+    }
+
+    /// Empty cache forgetting entries after `lifetime_ms`.
+    pub fn with_lifetime(lifetime_ms: u64) -> Self {
+        DedupCache { entries: [None; N], lifetime_ms }
+    }
+
+    /// Records (peer, mid) at `now`; true if it was already seen within the lifetime.
+    /// A duplicate does not refresh its entry: the lifetime counts from the first copy.
+    pub fn seen(&mut self, peer: u8, mid: u16, now: Instant) -> bool {
+        let lifetime = self.lifetime_ms;
+        let live = |e: &Seen| now.saturating_since(e.at) < lifetime;
+        let mut slot = None;
+        let mut oldest: Option<(usize, Instant)> = None;
+        for (i, e) in self.entries.iter().enumerate() {
+            match e {
+                Some(s) if s.peer == peer && s.mid == mid => {
+                    if live(s) {
+                        return true;
+                    }
+                    slot = Some(i);
+                }
+                Some(s) if live(s) => {
+                    if oldest.map_or(true, |(_, at)| s.at < at) {
+                        oldest = Some((i, s.at));
+                    }
+                }
+                _ => {
+                    if slot.is_none() {
+                        slot = Some(i);
+                    }
+                }
+            }
+        }
+        if let Some(e) = slot.or(oldest.map(|(i, _)| i)).and_then(|i| self.entries.get_mut(i)) {
+            *e = Some(Seen { peer, mid, at: now });
+        }
+        false
+    }
+
+    /// Forgets everything (e.g. on a new DTLS session).
+    pub fn clear(&mut self) {
+        self.entries = [None; N];
+    }
+}
+
+impl<const N: usize> Default for DedupCache<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
