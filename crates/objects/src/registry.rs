@@ -93,7 +93,7 @@ const MAX_WRITE_RIS: usize = 16;
 const NO_INSTANCE: u16 = 65535;
 
 /// Every object of the client and the operations on them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Registry {
     /// Object 0.
     pub security: Security,

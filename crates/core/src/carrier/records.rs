@@ -1,0 +1,272 @@
+//! The byte format of persisted state, and how it survives power cuts.
+//!
+//! Each piece of state (bootstrap result, firmware-update state, ...) lives in two record slots,
+//! A and B, inside the NVS id range 0xCA00-0xCAFF. A save writes the slot that does NOT hold the
+//! current state, with a generation one higher and a CRC over everything. A load reads both and
+//! takes the valid one with the newer generation. A cut during a save leaves the previous slot
+//! intact, so the old state loads; after the save completes the new one does. This holds even on
+//! storage whose single-record writes are not atomic (a torn write fails its CRC).
+//!
+//! Bodies are a sequence of tagged fields (`tag u8, len u16 BE, value`): a newer library reads an
+//! older record by giving defaults to fields it does not find, and an older library skips tags
+//! it does not know.
+
+/// First and last record ids this library may use (documented for applications).
+pub const RECORD_ID_FIRST: u16 = 0xCA00;
+pub const RECORD_ID_LAST: u16 = 0xCAFF;
+
+/// The two slots of one kind of state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slots {
+    pub a: u16,
+    pub b: u16,
+}
+
+/// Bootstrap result: Security and Server objects.
+pub const BOOTSTRAP: Slots = Slots { a: 0xCA10, b: 0xCA11 };
+/// Firmware-update state (download offset, state, result).
+pub const FIRMWARE: Slots = Slots { a: 0xCA20, b: 0xCA21 };
+/// Registration state (to send an Update instead of a Register after a reboot).
+pub const REGISTRATION: Slots = Slots { a: 0xCA30, b: 0xCA31 };
+
+const MAGIC: [u8; 2] = *b"LC";
+/// Version of the header layout. Bodies version themselves through tags.
+const HEADER_VERSION: u8 = 1;
+/// magic(2) version(1) generation(4) body length(2) crc(4)
+pub const HEADER_LEN: usize = 13;
+
+/// Why a record was not loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordError {
+    /// Shorter than its header or its stated length.
+    Truncated,
+    /// Not one of ours, or a header version we do not know.
+    BadHeader,
+    /// CRC mismatch: a torn write or corrupted flash.
+    BadCrc,
+    /// The destination buffer is too small.
+    Overflow,
+}
+
+/// CRC-32 (IEEE, reflected), bitwise: a few dozen bytes of code, records are small.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+/// Wraps `body` into a record of generation `generation`. Returns the record length.
+pub fn seal(out: &mut [u8], generation: u32, body: &[u8]) -> Result<usize, RecordError> {
+    let body_len = u16::try_from(body.len()).map_err(|_| RecordError::Overflow)?;
+    let total = HEADER_LEN + body.len();
+    let rec = out.get_mut(..total).ok_or(RecordError::Overflow)?;
+    let (head, rest) = rec.split_at_mut(HEADER_LEN);
+    rest.copy_from_slice(body);
+    head[..2].copy_from_slice(&MAGIC);
+    head[2] = HEADER_VERSION;
+    head[3..7].copy_from_slice(&generation.to_be_bytes());
+    head[7..9].copy_from_slice(&body_len.to_be_bytes());
+    let mut crc_input = crc32(&head[..9]);
+    crc_input ^= crc32(body);
+    head[9..13].copy_from_slice(&crc_input.to_be_bytes());
+    Ok(total)
+}
+
+/// Checks a record; returns its generation and body.
+pub fn open(record: &[u8]) -> Result<(u32, &[u8]), RecordError> {
+    let head = record.get(..HEADER_LEN).ok_or(RecordError::Truncated)?;
+    if head.get(..2) != Some(&MAGIC[..]) || head.get(2) != Some(&HEADER_VERSION) {
+        return Err(RecordError::BadHeader);
+    }
+    let be32 = |r: core::ops::Range<usize>| {
+        head.get(r).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes)
+    };
+    let generation = be32(3..7).ok_or(RecordError::Truncated)?;
+    let len = head.get(7..9).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+    let len = len.ok_or(RecordError::Truncated)?;
+    let stored_crc = be32(9..13).ok_or(RecordError::Truncated)?;
+    let body = record.get(HEADER_LEN..HEADER_LEN + len).ok_or(RecordError::Truncated)?;
+    let crc = crc32(head.get(..9).unwrap_or_default()) ^ crc32(body);
+    if crc != stored_crc {
+        return Err(RecordError::BadCrc);
+    }
+    Ok((generation, body))
+}
+
+/// True when generation `a` is newer than `b` (wrapping, like TCP sequence numbers).
+pub fn newer(a: u32, b: u32) -> bool {
+    a != b && a.wrapping_sub(b) < 0x8000_0000
+}
+
+/// Which slot holds the current state, given what each slot read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Current {
+    None,
+    A { generation: u32 },
+    B { generation: u32 },
+}
+
+impl Current {
+    /// Picks the valid slot with the newer generation.
+    pub fn pick(a: Option<u32>, b: Option<u32>) -> Current {
+        match (a, b) {
+            (Some(ga), Some(gb)) if newer(gb, ga) => Current::B { generation: gb },
+            (Some(ga), _) => Current::A { generation: ga },
+            (None, Some(gb)) => Current::B { generation: gb },
+            (None, None) => Current::None,
+        }
+    }
+
+    /// Where the next save goes and with which generation: always the other slot.
+    pub fn next(self, slots: Slots) -> (u16, u32) {
+        match self {
+            Current::None => (slots.a, 1),
+            Current::A { generation } => (slots.b, generation.wrapping_add(1)),
+            Current::B { generation } => (slots.a, generation.wrapping_add(1)),
+        }
+    }
+}
+
+/// Writes tagged fields into a body.
+#[derive(Debug)]
+pub struct FieldWriter<'a> {
+    out: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> FieldWriter<'a> {
+    pub fn new(out: &'a mut [u8]) -> FieldWriter<'a> {
+        FieldWriter { out, len: 0 }
+    }
+
+    pub fn field(&mut self, tag: u8, value: &[u8]) -> Result<(), RecordError> {
+        let n = u16::try_from(value.len()).map_err(|_| RecordError::Overflow)?;
+        let end = self.len + 3 + value.len();
+        let dst = self.out.get_mut(self.len..end).ok_or(RecordError::Overflow)?;
+        dst[0] = tag;
+        dst[1..3].copy_from_slice(&n.to_be_bytes());
+        dst[3..].copy_from_slice(value);
+        self.len = end;
+        Ok(())
+    }
+
+    pub fn u32(&mut self, tag: u8, v: u32) -> Result<(), RecordError> {
+        self.field(tag, &v.to_be_bytes())
+    }
+
+    pub fn written(&self) -> &[u8] {
+        self.out.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// Iterates the tagged fields of a body; stops at the first malformed one (reported as an error).
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(body: &'a [u8]) -> Fields<'a> {
+        Fields { rest: body }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<(u8, &'a [u8]), RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let parsed = (|| {
+            let tag = *self.rest.first()?;
+            let len = usize::from(u16::from_be_bytes([*self.rest.get(1)?, *self.rest.get(2)?]));
+            let value = self.rest.get(3..3 + len)?;
+            Some((tag, value, 3 + len))
+        })();
+        match parsed {
+            Some((tag, value, used)) => {
+                self.rest = self.rest.get(used..).unwrap_or_default();
+                Some(Ok((tag, value)))
+            }
+            None => {
+                self.rest = &[];
+                Some(Err(RecordError::Truncated))
+            }
+        }
+    }
+}
+
+/// Reads a big-endian u32 field value.
+pub fn field_u32(value: &[u8]) -> Option<u32> {
+    <[u8; 4]>::try_from(value).ok().map(u32::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    #[test]
+    fn crc32_check_value() {
+        // The standard check value of CRC-32/ISO-HDLC.
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn seal_open_round_trip_and_every_torn_prefix_fails() {
+        let mut buf = [0u8; 64];
+        let n = seal(&mut buf, 7, b"hello").unwrap();
+        assert_eq!(open(&buf[..n]), Ok((7, &b"hello"[..])));
+        for cut in 0..n {
+            assert!(open(&buf[..cut]).is_err(), "prefix {cut} accepted");
+        }
+        for i in 0..n {
+            let mut bad = buf;
+            bad[i] ^= 0x40;
+            assert!(open(&bad[..n]).is_err(), "flip at {i} accepted");
+        }
+    }
+
+    #[test]
+    fn slot_choice_alternates_and_wraps() {
+        assert_eq!(Current::pick(None, None).next(BOOTSTRAP), (0xCA10, 1));
+        assert_eq!(Current::pick(Some(1), None).next(BOOTSTRAP), (0xCA11, 2));
+        assert_eq!(Current::pick(Some(1), Some(2)).next(BOOTSTRAP), (0xCA10, 3));
+        assert_eq!(Current::pick(Some(3), Some(2)).next(BOOTSTRAP), (0xCA11, 4));
+        assert_eq!(Current::pick(None, Some(9)), Current::B { generation: 9 });
+        // u32::MAX then 0: 0 is newer.
+        assert_eq!(Current::pick(Some(u32::MAX), Some(0)), Current::B { generation: 0 });
+    }
+
+    #[test]
+    fn fields_skip_unknown_and_stop_on_garbage() {
+        let mut buf = [0u8; 32];
+        let mut w = FieldWriter::new(&mut buf);
+        w.u32(1, 42).unwrap();
+        w.field(200, b"future").unwrap();
+        let body = w.written().to_vec();
+        let fields: Vec<_> = Fields::new(&body).collect();
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields[0], Ok((1, &42u32.to_be_bytes()[..])));
+        let torn = &body[..body.len() - 1];
+        let last = Fields::new(torn).last().unwrap();
+        assert_eq!(last, Err(RecordError::Truncated));
+    }
+
+    #[test]
+    fn all_slots_in_the_documented_range() {
+        for s in [BOOTSTRAP, FIRMWARE, REGISTRATION] {
+            for id in [s.a, s.b] {
+                assert!((RECORD_ID_FIRST..=RECORD_ID_LAST).contains(&id));
+            }
+        }
+    }
+}

@@ -1,0 +1,866 @@
+//! The sans-IO engine: inputs in (datagrams, connection results, time), outputs out (datagrams,
+//! actions, the next deadline). Same inputs, same outputs.
+
+use heapless::{Deque, Vec};
+use lwm2m_coap::{
+    Code, DedupCache, Instant, Message, MessageIds, MsgType, Retransmission, RetransmitDecision,
+    Rng, Token,
+};
+use lwm2m_formats::{Path, Sink};
+use lwm2m_objects::{Caller, Ctx, Effect, Registry};
+
+use crate::accounts;
+use crate::attributes::{AttributeStore, Attrs};
+use crate::config::{Config, MAX_OBSERVATIONS, MAX_SESSIONS};
+use crate::event::{Action, ConnId, Event, Failure};
+use crate::hash::HashSink;
+use crate::message::{self, Head, Registration};
+use crate::observe::{self, Observation};
+use crate::request::Block1;
+use crate::session::{AfterDeregister, Control, Exchange, Inflight, Phase, Role, Session};
+
+/// Queued actions; the driver drains them after every input.
+const MAX_ACTIONS: usize = 8;
+
+/// The LwM2M client engine. See the crate docs for the driving loop.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) config: Config,
+    pub(crate) registry: Registry,
+    pub(crate) sessions: [Session; MAX_SESSIONS],
+    pub(crate) observations: Vec<Observation, MAX_OBSERVATIONS>,
+    pub(crate) attrs: AttributeStore,
+    pub(crate) block1: Block1,
+    pub(crate) rng: Rng,
+    pub(crate) mids: MessageIds,
+    pub(crate) dedup: DedupCache<16>,
+    actions: Deque<Action, MAX_ACTIONS>,
+}
+
+/// Time before lifetime expiry at which the Update goes out: long enough for a full CON
+/// retransmission sequence (MAX_TRANSMIT_WAIT, 93 s) or a tenth of the lifetime, whichever is
+/// longer, but never more than half the lifetime.
+pub fn update_margin_s(lifetime_s: u32, max_transmit_wait_ms: u64) -> u32 {
+    let wait_s = u32::try_from(max_transmit_wait_ms.div_ceil(1000)).unwrap_or(u32::MAX);
+    (lifetime_s / 10).max(wait_s).min(lifetime_s / 2)
+}
+
+impl Engine {
+    /// A new engine over `registry` (whose Security/Server objects say where to connect).
+    /// `seed` feeds message ids, tokens and retransmission jitter.
+    pub fn new(config: Config, registry: Registry, seed: u64) -> Engine {
+        let mut rng = Rng::new(seed);
+        let mids = MessageIds::new(rng.next_u32() as u16);
+        Engine {
+            config,
+            registry,
+            sessions: core::array::from_fn(|i| Session::new(ConnId(i as u8))),
+            observations: Vec::new(),
+            attrs: AttributeStore::new(),
+            block1: Block1::new(),
+            rng,
+            mids,
+            dedup: DedupCache::new(),
+            actions: Deque::new(),
+        }
+    }
+
+    /// The objects, for reading state.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Changes objects (application setters, modem values), then reacts to what changed:
+    /// observations are re-evaluated, registration updates scheduled.
+    pub fn with_registry<R>(&mut self, now: Instant, f: impl FnOnce(&mut Registry) -> R) -> R {
+        let r = f(&mut self.registry);
+        self.drain_effects(now);
+        self.check_observations(now);
+        r
+    }
+
+    /// The URI of the server behind Security instance `security_instance` (for `Action::Connect`).
+    pub fn server_uri(&self, security_instance: u16) -> Option<&str> {
+        accounts::uri(&self.registry, security_instance)
+    }
+
+    /// The engine configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Connects to the servers the Security/Server objects name, or bootstraps when there are
+    /// none. Also used to retry after a failure.
+    pub fn start(&mut self, now: Instant) {
+        let servers = accounts::servers(&self.registry);
+        if servers.is_empty() {
+            self.bootstrap(now);
+            return;
+        }
+        for (i, acc) in servers.iter().enumerate() {
+            let Some(session) = self.sessions.get_mut(i) else { break };
+            if session.phase != Phase::Idle {
+                continue;
+            }
+            session.reset();
+            session.role = Some(Role::Server {
+                security_instance: acc.security_instance,
+                short_id: acc.short_id,
+            });
+            session.phase = Phase::Connecting;
+            let conn = session.conn;
+            self.push_action(Action::Connect { conn, security_instance: acc.security_instance });
+        }
+    }
+
+    /// Starts a client-initiated bootstrap (closing any open session first).
+    pub fn bootstrap(&mut self, _now: Instant) {
+        let Some(security_instance) = accounts::bootstrap_server(&self.registry) else {
+            self.push_action(Action::Event(Event::BootstrapFailed(Failure::Protocol)));
+            return;
+        };
+        for i in 0..MAX_SESSIONS {
+            self.close_session(i);
+        }
+        if let Some(session) = self.sessions.get_mut(0) {
+            session.role = Some(Role::Bootstrap { security_instance });
+            session.phase = Phase::Connecting;
+            let conn = session.conn;
+            self.push_action(Action::Connect { conn, security_instance });
+        }
+    }
+
+    /// De-registers from every server; sessions close when the servers answered (or not).
+    pub fn deregister(&mut self, _now: Instant) {
+        for s in self.sessions.iter_mut() {
+            if s.is_registered() {
+                s.phase = Phase::Deregistering;
+                s.after_deregister = AfterDeregister::Close;
+            }
+        }
+    }
+
+    /// True when every configured server session is registered.
+    pub fn is_registered(&self) -> bool {
+        let mut any = false;
+        for s in &self.sessions {
+            if s.role.is_some() {
+                if !s.is_registered() {
+                    return false;
+                }
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// The port opened `conn`.
+    pub fn handle_connected(&mut self, now: Instant, conn: ConnId) {
+        let lifetime = |reg: &Registry, id| accounts::lifetime_s(reg, id);
+        let Some(i) = self.index(conn) else { return };
+        let registry = &self.registry;
+        let Some(s) = self.sessions.get_mut(i) else { return };
+        if s.phase != Phase::Connecting {
+            return;
+        }
+        s.phase = match s.role {
+            Some(Role::Bootstrap { .. }) => Phase::BootstrapRequest,
+            Some(Role::Server { short_id, .. }) => {
+                s.lifetime_s = lifetime(registry, short_id);
+                s.binding = accounts::binding(registry, short_id, &self.config.default_binding);
+                Phase::Registering
+            }
+            None => return,
+        };
+        let _ = now;
+    }
+
+    /// The port could not open `conn`.
+    pub fn handle_connect_failed(&mut self, _now: Instant, conn: ConnId) {
+        let Some(i) = self.index(conn) else { return };
+        let event = match self.sessions.get(i).and_then(|s| s.role) {
+            Some(Role::Bootstrap { .. }) => Event::BootstrapFailed(Failure::Connect),
+            Some(Role::Server { short_id, .. }) => {
+                Event::RegistrationFailed { short_id, failure: Failure::Connect }
+            }
+            None => return,
+        };
+        self.close_session(i);
+        self.push_action(Action::Event(event));
+    }
+
+    /// A datagram arrived on `conn`. Anything malformed is dropped or refused; nothing panics.
+    pub fn handle_datagram(&mut self, now: Instant, conn: ConnId, datagram: &[u8]) {
+        let Some(i) = self.index(conn) else { return };
+        if self.sessions.get(i).is_some_and(|s| s.role.is_none()) {
+            return;
+        }
+        let msg = match Message::parse(datagram) {
+            Ok(m) => m,
+            Err(_) => {
+                // A confirmable message we cannot parse is rejected with RST (RFC 7252 §4.2);
+                // the header is enough to know that much.
+                if let (Some(&first), Some(hi), Some(lo)) =
+                    (datagram.first(), datagram.get(2), datagram.get(3))
+                {
+                    if first >> 6 == 1 && (first >> 4) & 3 == 0 {
+                        let mid = u16::from_be_bytes([*hi, *lo]);
+                        if let Some(s) = self.sessions.get_mut(i) {
+                            s.queue_control(Control::Rst(mid));
+                        }
+                    }
+                }
+                return;
+            }
+        };
+        match (msg.mtype, msg.code) {
+            (MsgType::Ack, _) | (MsgType::Rst, _) => self.on_ack_or_rst(now, i, &msg),
+            (_, code) if code.is_request() => self.on_request(now, i, &msg),
+            (_, code) if code.is_response() => self.on_separate_response(now, i, &msg),
+            // CoAP ping (empty CON) is answered with RST (RFC 7252 §4.3).
+            (MsgType::Con, _) => {
+                if let Some(s) = self.sessions.get_mut(i) {
+                    s.queue_control(Control::Rst(msg.mid));
+                }
+            }
+            _ => {}
+        }
+        self.drain_effects(now);
+        self.check_observations(now);
+    }
+
+    /// Timers: retransmissions, registration updates, bootstrap timeout, notifications.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for i in 0..MAX_SESSIONS {
+            self.session_timers(now, i);
+        }
+        self.check_observations(now);
+    }
+
+    /// The next datagram to send, written into `buf`. Call until it returns `None`.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<(ConnId, usize)> {
+        for i in 0..MAX_SESSIONS {
+            if let Some(n) = self.transmit_from(now, i, buf) {
+                let conn = self.sessions.get(i).map(|s| s.conn)?;
+                return Some((conn, n));
+            }
+        }
+        None
+    }
+
+    /// The next action for the driver. Call until it returns `None`.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When `handle_timeout` must be called next, if anything is scheduled.
+    pub fn poll_at(&self) -> Option<Instant> {
+        let mut at: Option<Instant> = None;
+        let mut consider = |t: Instant| at = Some(at.map_or(t, |a| a.min(t)));
+        for s in &self.sessions {
+            if let Some(f) = &s.inflight {
+                consider(if f.acknowledged {
+                    f.separate_deadline
+                } else {
+                    f.retransmission.deadline()
+                });
+            }
+            match s.phase {
+                Phase::Registered { update_at } if !s.update.due => consider(update_at),
+                Phase::BootstrapServing { deadline } => consider(deadline),
+                Phase::Disabled { until } => consider(until),
+                _ => {}
+            }
+        }
+        for o in &self.observations {
+            let attrs = self.observation_attrs(o);
+            if let Some(t) = observe::next_check(&attrs, o.last_sent, o.dirty) {
+                consider(t);
+            }
+        }
+        at
+    }
+
+    // ----- internals -----
+
+    pub(crate) fn push_action(&mut self, action: Action) {
+        if self.actions.is_full() {
+            // The driver drains after every input; a full queue means it does not. Keep the
+            // newest: events describe the current state.
+            self.actions.pop_front();
+        }
+        let _ = self.actions.push_back(action);
+    }
+
+    fn index(&self, conn: ConnId) -> Option<usize> {
+        self.sessions.iter().position(|s| s.conn == conn)
+    }
+
+    pub(crate) fn caller(&self, i: usize) -> Option<Caller> {
+        match self.sessions.get(i)?.role? {
+            Role::Bootstrap { .. } => Some(Caller::Bootstrap),
+            Role::Server { short_id, .. } => Some(Caller::Server { short_id }),
+        }
+    }
+
+    fn close_session(&mut self, i: usize) {
+        let Some(s) = self.sessions.get_mut(i) else { return };
+        if s.role.is_none() {
+            return;
+        }
+        let conn = s.conn;
+        if let Some(short_id) = s.short_id() {
+            self.observations.retain(|o| o.short_id != short_id);
+            self.attrs.clear_server(short_id);
+        }
+        s.reset();
+        self.push_action(Action::Close { conn });
+    }
+
+    fn fail_session(&mut self, i: usize, failure: Failure) {
+        let event = match self.sessions.get(i).and_then(|s| s.role) {
+            Some(Role::Bootstrap { .. }) => Event::BootstrapFailed(failure),
+            Some(Role::Server { short_id, .. }) => Event::RegistrationFailed { short_id, failure },
+            None => return,
+        };
+        self.close_session(i);
+        self.push_action(Action::Event(event));
+    }
+
+    fn session_timers(&mut self, now: Instant, i: usize) {
+        let tx = self.config.tx;
+        let Some(s) = self.sessions.get_mut(i) else { return };
+        let mut give_up = false;
+        if let Some(f) = s.inflight.as_mut() {
+            if f.acknowledged {
+                give_up = now >= f.separate_deadline;
+            } else if now >= f.retransmission.deadline() {
+                match f.retransmission.on_timeout(now, &tx) {
+                    RetransmitDecision::Resend => f.resend = true,
+                    RetransmitDecision::GiveUp => give_up = true,
+                }
+            }
+        }
+        match s.phase {
+            Phase::Registered { update_at } if now >= update_at => s.update.due = true,
+            Phase::BootstrapServing { deadline } if now >= deadline => {
+                self.fail_session(i, Failure::Protocol);
+                return;
+            }
+            Phase::Disabled { until } if now >= until => {
+                s.phase = Phase::Connecting;
+                let (conn, security_instance) = (s.conn, s.role.map(|r| r.security_instance()));
+                if let Some(security_instance) = security_instance {
+                    self.push_action(Action::Connect { conn, security_instance });
+                }
+                return;
+            }
+            _ => {}
+        }
+        if give_up {
+            self.exchange_timed_out(now, i);
+        }
+    }
+
+    /// The request in flight got no answer.
+    fn exchange_timed_out(&mut self, now: Instant, i: usize) {
+        let Some(s) = self.sessions.get_mut(i) else { return };
+        let Some(f) = s.inflight.take() else { return };
+        match f.exchange {
+            Exchange::Notify { obs } => {
+                // RFC 7641 §4.5: an unacknowledged notification ends the observation. The
+                // server may be gone altogether: an Update tells.
+                self.remove_observation_at(obs);
+                if let Some(s) = self.sessions.get_mut(i) {
+                    s.update.due = true;
+                }
+            }
+            Exchange::Deregister => self.after_deregistered(now, i),
+            _ => self.fail_session(i, Failure::Timeout),
+        }
+    }
+
+    fn remove_observation_at(&mut self, idx: usize) {
+        if idx < self.observations.len() {
+            self.observations.swap_remove(idx);
+            // swap_remove moved the last observation into `idx`: fix exchanges pointing at it.
+            let moved_from = self.observations.len();
+            for s in self.sessions.iter_mut() {
+                if let Some(Inflight { exchange: Exchange::Notify { obs }, .. }) =
+                    s.inflight.as_mut()
+                {
+                    if *obs == moved_from {
+                        *obs = idx;
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_ack_or_rst(&mut self, now: Instant, i: usize, msg: &Message<'_>) {
+        let Some(s) = self.sessions.get_mut(i) else { return };
+        let Some(f) = s.inflight.as_mut() else { return };
+        if f.mid != msg.mid {
+            return; // late or foreign: already handled or never ours.
+        }
+        if msg.mtype == MsgType::Rst {
+            let f = s.inflight.take();
+            match f.map(|f| f.exchange) {
+                Some(Exchange::Notify { obs }) => self.remove_observation_at(obs),
+                Some(Exchange::Deregister) => self.after_deregistered(now, i),
+                Some(_) => self.fail_session(i, Failure::Rejected(Code::EMPTY)),
+                None => {}
+            }
+            return;
+        }
+        if msg.code == Code::EMPTY {
+            if matches!(f.exchange, Exchange::Notify { .. }) {
+                s.inflight = None; // an acknowledged notification is complete.
+            } else {
+                f.acknowledged = true;
+                f.resend = false;
+                f.separate_deadline = now.add_ms(self.config.tx.exchange_lifetime_ms());
+            }
+            return;
+        }
+        if msg.token != f.token {
+            return;
+        }
+        let exchange = f.exchange;
+        s.inflight = None;
+        self.on_response(now, i, exchange, msg);
+    }
+
+    /// A response that came on its own after an empty ACK (RFC 7252 §5.2.2).
+    fn on_separate_response(&mut self, now: Instant, i: usize, msg: &Message<'_>) {
+        let Some(s) = self.sessions.get_mut(i) else { return };
+        let ours = s.inflight.as_ref().is_some_and(|f| f.token == msg.token);
+        if msg.mtype == MsgType::Con {
+            s.queue_control(if ours { Control::Ack(msg.mid) } else { Control::Rst(msg.mid) });
+        }
+        if !ours {
+            return;
+        }
+        // A duplicate of a separate response we already took finds no exchange; fine.
+        let Some(f) = s.inflight.take() else { return };
+        self.on_response(now, i, f.exchange, msg);
+    }
+
+    fn on_response(&mut self, now: Instant, i: usize, exchange: Exchange, msg: &Message<'_>) {
+        let success = msg.code.is_success();
+        match exchange {
+            Exchange::BootstrapRequest => {
+                if msg.code == Code::CHANGED {
+                    let deadline = now.add_ms(self.config.bootstrap_timeout_ms);
+                    if let Some(s) = self.sessions.get_mut(i) {
+                        s.phase = Phase::BootstrapServing { deadline };
+                    }
+                } else {
+                    self.fail_session(i, Failure::Rejected(msg.code));
+                }
+            }
+            Exchange::Register if msg.code == Code::CREATED => {
+                let Some(s) = self.sessions.get_mut(i) else { return };
+                s.location.clear();
+                let mut ok = true;
+                for (n, seg) in msg.location_path().enumerate() {
+                    let seg = core::str::from_utf8(seg).unwrap_or("");
+                    if seg.is_empty() || seg.contains('/') {
+                        ok = false;
+                    }
+                    if n > 0 {
+                        ok &= s.location.push('/').is_ok();
+                    }
+                    ok &= s.location.push_str(seg).is_ok();
+                }
+                if !ok || s.location.is_empty() {
+                    self.fail_session(i, Failure::Protocol);
+                    return;
+                }
+                self.registered(now, i);
+                if let Some(short_id) = self.sessions.get(i).and_then(Session::short_id) {
+                    self.push_action(Action::Event(Event::Registered { short_id }));
+                }
+            }
+            Exchange::Register => self.fail_session(i, Failure::Rejected(msg.code)),
+            Exchange::Update if success => {
+                self.registered(now, i);
+                if let Some(short_id) = self.sessions.get(i).and_then(Session::short_id) {
+                    self.push_action(Action::Event(Event::Updated { short_id }));
+                }
+            }
+            Exchange::Update => {
+                // The server lost our registration (4.04) or refuses the update: register
+                // again from scratch (LwM2M 1.0 §5.3.2).
+                if let Some(s) = self.sessions.get_mut(i) {
+                    s.phase = Phase::Registering;
+                }
+            }
+            Exchange::Deregister => self.after_deregistered(now, i),
+            Exchange::Notify { .. } => {}
+        }
+    }
+
+    /// Registration (or update) accepted: schedule the next update.
+    fn registered(&mut self, now: Instant, i: usize) {
+        let links = self.links_hash();
+        let max_wait = self.config.tx.max_transmit_wait_ms();
+        let Some(s) = self.sessions.get_mut(i) else { return };
+        let lifetime = s.lifetime_s;
+        let margin = update_margin_s(lifetime, max_wait);
+        let update_at = now.add_ms(u64::from(lifetime.saturating_sub(margin)) * 1000);
+        s.phase = Phase::Registered { update_at };
+        s.update = Default::default();
+        s.links_hash = links;
+    }
+
+    fn after_deregistered(&mut self, now: Instant, i: usize) {
+        let Some(s) = self.sessions.get(i) else { return };
+        let (next, short_id) = (s.after_deregister, s.short_id());
+        if let Some(short_id) = short_id {
+            self.push_action(Action::Event(Event::Deregistered { short_id }));
+        }
+        match next {
+            AfterDeregister::Close => self.close_session(i),
+            AfterDeregister::Bootstrap => {
+                self.close_session(i);
+                // Bootstrap once every session is down.
+                if self.sessions.iter().all(|s| s.role.is_none()) {
+                    self.bootstrap(now);
+                }
+            }
+            AfterDeregister::Disable { timeout_s } => {
+                let Some(s) = self.sessions.get_mut(i) else { return };
+                s.inflight = None;
+                s.phase = Phase::Disabled { until: now.add_ms(u64::from(timeout_s) * 1000) };
+                let conn = s.conn;
+                self.push_action(Action::Close { conn });
+            }
+        }
+    }
+
+    /// Hash of the registration links, to notice when an Update must carry them.
+    fn links_hash(&self) -> u32 {
+        let mut h = HashSink::new();
+        // HashSink never overflows.
+        let _ = self.registry.write_registration_links(&mut h);
+        h.finish()
+    }
+
+    /// Acts on what the objects report after an operation.
+    pub(crate) fn drain_effects(&mut self, now: Instant) {
+        let mut servers_changed = false;
+        while let Some(effect) = self.registry.take_effect() {
+            match effect {
+                Effect::Reboot => self.push_action(Action::Event(Event::Reboot)),
+                Effect::FactoryReset => self.push_action(Action::Event(Event::FactoryReset)),
+                Effect::FirmwareUriWritten => {
+                    self.push_action(Action::Event(Event::FirmwareUriWritten))
+                }
+                Effect::FirmwareUpdate => self.push_action(Action::Event(Event::FirmwareUpdate)),
+                Effect::RegistrationUpdateTrigger { short_id } => {
+                    if let Some(s) =
+                        self.sessions.iter_mut().find(|s| s.short_id() == Some(short_id))
+                    {
+                        s.update.due = true;
+                    }
+                }
+                Effect::BootstrapRequestTrigger { .. } => {
+                    self.push_action(Action::Event(Event::BootstrapRequested));
+                    self.rebootstrap(now);
+                }
+                Effect::Disable { short_id } => {
+                    let timeout_s = accounts::disable_timeout_s(&self.registry, short_id);
+                    if let Some(s) =
+                        self.sessions.iter_mut().find(|s| s.short_id() == Some(short_id))
+                    {
+                        s.phase = Phase::Deregistering;
+                        s.after_deregister = AfterDeregister::Disable { timeout_s };
+                    }
+                    self.push_action(Action::Event(Event::ServerDisabled { short_id, timeout_s }));
+                }
+                Effect::Changed(path) => {
+                    if path.object_id() == Some(1) {
+                        servers_changed = true;
+                    }
+                    for o in self.observations.iter_mut() {
+                        if o.overlaps(&path) {
+                            o.dirty = true;
+                        }
+                    }
+                }
+            }
+        }
+        let links = self.links_hash();
+        for s in self.sessions.iter_mut() {
+            let Some(short_id) = s.short_id() else { continue };
+            if !s.is_registered() {
+                continue;
+            }
+            if s.links_hash != links {
+                s.update.links = true;
+            }
+            if servers_changed {
+                let lifetime = accounts::lifetime_s(&self.registry, short_id);
+                if lifetime != s.lifetime_s {
+                    s.lifetime_s = lifetime;
+                    s.update.lifetime = true;
+                }
+                let binding =
+                    accounts::binding(&self.registry, short_id, &self.config.default_binding);
+                if binding != s.binding {
+                    s.binding = binding;
+                    s.update.binding = true;
+                }
+            }
+        }
+    }
+
+    /// A server asked for a new bootstrap: de-register everywhere, then bootstrap.
+    fn rebootstrap(&mut self, now: Instant) {
+        let mut any = false;
+        for s in self.sessions.iter_mut() {
+            if s.is_registered() {
+                s.phase = Phase::Deregistering;
+                s.after_deregister = AfterDeregister::Bootstrap;
+                any = true;
+            }
+        }
+        if !any {
+            self.bootstrap(now);
+        }
+    }
+
+    fn observation_attrs(&self, o: &Observation) -> Attrs {
+        let mut attrs = self.attrs.effective(o.short_id, &o.path);
+        let (pmin, pmax) = accounts::default_periods(&self.registry, o.short_id);
+        attrs.pmin = attrs.pmin.or(pmin);
+        attrs.pmax = attrs.pmax.or(pmax);
+        attrs
+    }
+
+    /// Decides which observations are due a notification.
+    pub(crate) fn check_observations(&mut self, now: Instant) {
+        for idx in 0..self.observations.len() {
+            let Some(o) = self.observations.get(idx).copied() else { continue };
+            if o.pending {
+                continue;
+            }
+            let attrs = self.observation_attrs(&o);
+            let since = now.saturating_since(o.last_sent);
+            let pmax_due =
+                observe::next_check(&attrs, o.last_sent, false).is_some_and(|t| now >= t);
+            if !o.dirty && !pmax_due {
+                continue;
+            }
+            if o.dirty && !pmax_due && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
+                continue; // wait for pmin; poll_at wakes us.
+            }
+            let ctx = Ctx { caller: Caller::Server { short_id: o.short_id }, now };
+            let mut h = HashSink::new();
+            let changed = match self.registry.read(&ctx, &o.path, o.accept, &mut h) {
+                Ok(_) => h.finish() != o.last_hash,
+                Err(_) => true, // gone: the notification carries the error and ends it.
+            };
+            let value = self.registry.numeric_value(&ctx, &o.path);
+            let notify = observe::should_notify(&attrs, since, changed, o.last_value, value);
+            if let Some(o) = self.observations.get_mut(idx) {
+                o.dirty = false;
+                o.pending = notify;
+            }
+        }
+    }
+
+    /// Builds the next datagram of session `i` into `buf`, if it has one.
+    fn transmit_from(&mut self, now: Instant, i: usize, buf: &mut [u8]) -> Option<usize> {
+        let s = self.sessions.get_mut(i)?;
+        s.role?;
+        if let Some(c) = s.control.pop_front() {
+            let n = match c {
+                Control::Ack(mid) => message::empty(buf, MsgType::Ack, mid),
+                Control::Rst(mid) => message::empty(buf, MsgType::Rst, mid),
+            };
+            return (n > 0).then_some(n);
+        }
+        if s.reply_pending {
+            s.reply_pending = false;
+            let n = copy_into(buf, s.reply.as_slice())?;
+            if s.finish_bootstrap_after_reply {
+                s.finish_bootstrap_after_reply = false;
+                self.finish_bootstrap(now, i);
+            }
+            return Some(n);
+        }
+        if let Some(f) = s.inflight.as_mut() {
+            if f.resend {
+                f.resend = false;
+                return copy_into(buf, s.request.as_slice());
+            }
+            return None;
+        }
+        if matches!(s.phase, Phase::Registered { .. }) {
+            if let Some(n) = self.send_notification(now, i, buf) {
+                return Some(n);
+            }
+        }
+        self.start_exchange(now, i, buf)
+    }
+
+    /// Starts the confirmable request the session's phase calls for, if any.
+    fn start_exchange(&mut self, now: Instant, i: usize, buf: &mut [u8]) -> Option<usize> {
+        let s = self.sessions.get(i)?;
+        let exchange = match s.phase {
+            Phase::BootstrapRequest => Exchange::BootstrapRequest,
+            Phase::Registering => Exchange::Register,
+            Phase::Registered { .. } if s.update.any() => Exchange::Update,
+            Phase::Deregistering => Exchange::Deregister,
+            _ => return None,
+        };
+        let mid = self.mids.next();
+        let token = self.new_token();
+        let head = Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token };
+        let s = self.sessions.get_mut(i)?;
+        let endpoint = self.config.endpoint.as_str();
+        let out = &mut s.request.bytes[..];
+        let built = match exchange {
+            Exchange::BootstrapRequest => message::bootstrap_request(out, head, endpoint),
+            Exchange::Register => {
+                let reg = Registration {
+                    endpoint,
+                    lifetime_s: Some(s.lifetime_s),
+                    binding: Some(s.binding.as_str()),
+                    links: true,
+                };
+                message::register(out, head, &reg, &self.registry)
+            }
+            Exchange::Update => {
+                let reg = Registration {
+                    endpoint,
+                    lifetime_s: s.update.lifetime.then_some(s.lifetime_s),
+                    binding: s.update.binding.then_some(s.binding.as_str()),
+                    links: s.update.links,
+                };
+                message::update(out, head, s.location.as_str(), &reg, &self.registry)
+            }
+            Exchange::Deregister => {
+                let head = Head { code: lwm2m_coap::Code::DELETE, ..head };
+                message::deregister(out, head, s.location.as_str())
+            }
+            Exchange::Notify { .. } => return None,
+        };
+        let Ok(len) = built else {
+            // Cannot happen with the configured sizes; do not spin on it.
+            self.fail_session(i, Failure::Protocol);
+            return None;
+        };
+        s.request.len = len;
+        s.inflight = Some(Inflight {
+            exchange,
+            mid,
+            token,
+            retransmission: Retransmission::start(now, &self.config.tx, &mut self.rng),
+            acknowledged: false,
+            separate_deadline: now,
+            resend: false,
+        });
+        copy_into(buf, s.request.as_slice())
+    }
+
+    fn new_token(&mut self) -> Token {
+        // 4 random bytes: enough to match responses on a secured session, cheap on air.
+        let v = self.rng.next_u32();
+        Token::from_slice(&v.to_be_bytes()).unwrap_or(Token::EMPTY)
+    }
+
+    /// Sends one due notification of session `i`, if any.
+    fn send_notification(&mut self, now: Instant, i: usize, buf: &mut [u8]) -> Option<usize> {
+        let conn = self.sessions.get(i)?.conn;
+        let idx = self.observations.iter().position(|o| o.pending && o.conn == conn)?;
+        let confirmable = self.config.confirmable_notifications;
+        let mid = self.mids.next();
+        let szx = self.config.block_szx;
+        let o = self.observations.get_mut(idx)?;
+        o.pending = false;
+        let seq = o.next_seq();
+        let ctx = Ctx { caller: Caller::Server { short_id: o.short_id }, now };
+        let mtype = if confirmable { MsgType::Con } else { MsgType::Non };
+        let head = Head { mtype, code: Code::CONTENT, mid, token: o.token };
+        let (path, accept) = (o.path, o.accept);
+        let s = self.sessions.get_mut(i)?;
+        let out = &mut s.request.bytes[..];
+        let result =
+            message::content(out, head, &self.registry, &ctx, &path, accept, Some(seq), None, szx);
+        let len = match result {
+            Ok(len) => len,
+            Err(code) => {
+                // The path is gone: a final error notification ends the observation (RFC 7641 §3.2).
+                let n = message::code_only(out, Head { code, mtype: MsgType::Non, ..head });
+                self.observations.swap_remove(idx);
+                let n = copy_into(buf, self.sessions.get(i)?.request.bytes.get(..n)?)?;
+                return Some(n);
+            }
+        };
+        s.request.len = len;
+        let mut h = HashSink::new();
+        let _ = self.registry.read(&ctx, &path, accept, &mut h);
+        let value = self.registry.numeric_value(&ctx, &path);
+        if let Some(o) = self.observations.get_mut(idx) {
+            o.last_sent = now;
+            o.last_hash = h.finish();
+            o.last_value = value;
+        }
+        let s = self.sessions.get_mut(i)?;
+        if confirmable {
+            s.inflight = Some(Inflight {
+                exchange: Exchange::Notify { obs: idx },
+                mid,
+                token: head.token,
+                retransmission: Retransmission::start(now, &self.config.tx, &mut self.rng),
+                acknowledged: false,
+                separate_deadline: now,
+                resend: false,
+            });
+        }
+        copy_into(buf, s.request.as_slice())
+    }
+
+    /// Bootstrap-Finish was answered 2.04: close the bootstrap session, register.
+    fn finish_bootstrap(&mut self, now: Instant, i: usize) {
+        self.close_session(i);
+        self.push_action(Action::Event(Event::Bootstrapped));
+        self.start(now);
+    }
+
+    /// Observation bookkeeping for an Observe request (RFC 7641 §3.1): a new entry replaces one
+    /// with the same token or path from the same server. Returns the Observe value to send.
+    pub(crate) fn add_observation(&mut self, now: Instant, obs: Observation) -> Option<u32> {
+        let _ = now;
+        self.observations
+            .retain(|o| !(o.conn == obs.conn && (o.token == obs.token || o.path == obs.path)));
+        self.observations.push(obs).ok()?;
+        Some(obs.seq)
+    }
+
+    pub(crate) fn cancel_observation(&mut self, conn: ConnId, token: &Token) {
+        self.observations.retain(|o| !(o.conn == conn && o.token == *token));
+    }
+
+    /// Hash and numeric value of what `path` renders now, for a new observation.
+    pub(crate) fn snapshot(
+        &self,
+        ctx: &Ctx,
+        path: &Path,
+        accept: Option<u16>,
+    ) -> (u32, Option<f64>) {
+        let mut h = HashSink::new();
+        let _ = self.registry.read(ctx, path, accept, &mut h);
+        let _ = h.len();
+        (h.finish(), self.registry.numeric_value(ctx, path))
+    }
+}
+
+fn copy_into(buf: &mut [u8], bytes: &[u8]) -> Option<usize> {
+    let dst = buf.get_mut(..bytes.len())?;
+    dst.copy_from_slice(bytes);
+    Some(bytes.len())
+}

@@ -1,0 +1,256 @@
+//! Building the messages the client sends: replies, client-initiated requests, notifications.
+//! Payloads are rendered straight into the datagram buffer: no intermediate copy.
+
+use lwm2m_coap::{content_format, opt, Block, BuildError, Code, MessageBuilder, MsgType, Token};
+use lwm2m_formats::{CountSink, Path, SliceSink, WindowSink};
+use lwm2m_objects::{Ctx, Registry};
+
+/// Room kept for header, token and options when sizing a block of payload.
+const HEADROOM: usize = 64;
+
+/// Fixed part of every message we build.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    pub mtype: MsgType,
+    pub code: Code,
+    pub mid: u16,
+    pub token: Token,
+}
+
+impl Head {
+    fn builder<'b>(&self, buf: &'b mut [u8]) -> Result<MessageBuilder<'b>, BuildError> {
+        MessageBuilder::new(buf, self.mtype, self.code, self.mid, &self.token)
+    }
+}
+
+/// A message with a code and no payload. Returns 0 when even that does not fit.
+pub fn code_only(buf: &mut [u8], head: Head) -> usize {
+    head.builder(buf).and_then(|b| b.finish(0)).unwrap_or(0)
+}
+
+/// An empty ACK or RST (RFC 7252 §4.2, §4.3).
+pub fn empty(buf: &mut [u8], mtype: MsgType, mid: u16) -> usize {
+    code_only(buf, Head { mtype, code: Code::EMPTY, mid, token: Token::EMPTY })
+}
+
+/// Largest block exponent whose blocks fit `buf` next to the headers, at most `preferred`.
+pub fn fitting_szx(buf_len: usize, preferred: u8) -> u8 {
+    let mut szx = preferred.min(6);
+    while szx > 0 && (16usize << szx) + HEADROOM > buf_len {
+        szx -= 1;
+    }
+    szx
+}
+
+/// Renders a read of `path` as the payload of a 2.05 (or notification) in `buf`.
+///
+/// The whole representation is rendered once to learn its size and format, then again into a
+/// window of the block asked for: a payload larger than one block goes out with Block2 (RFC
+/// 7959) without any buffer beyond the datagram. A payload that fits goes out whole unless the
+/// peer asked for a specific block.
+#[allow(clippy::too_many_arguments)]
+pub fn content(
+    buf: &mut [u8],
+    head: Head,
+    registry: &Registry,
+    ctx: &Ctx,
+    path: &Path,
+    accept: Option<u16>,
+    observe: Option<u32>,
+    block: Option<Block>,
+    preferred_szx: u8,
+) -> Result<usize, Code> {
+    let mut count = CountSink::new();
+    let cf = registry.read(ctx, path, accept, &mut count)?;
+    let total = lwm2m_formats::Sink::len(&count);
+
+    let our_szx = fitting_szx(buf.len(), preferred_szx);
+    let (szx, offset) = match block {
+        // The peer may ask for smaller blocks than ours (RFC 7959 §2.4); never larger.
+        Some(b) => {
+            let szx = b.szx.min(our_szx);
+            (szx, b.offset())
+        }
+        None => (our_szx, 0),
+    };
+    let size = 16usize << szx;
+    if offset % size != 0 || (offset >= total && offset != 0) {
+        return Err(Code::BAD_OPTION);
+    }
+    let blockwise = block.is_some() || total > size;
+
+    let overflow = |_| Code::INTERNAL_SERVER_ERROR;
+    let mut b = head.builder(buf).map_err(overflow)?;
+    if let Some(seq) = observe {
+        b.option_uint(opt::OBSERVE, seq).map_err(overflow)?;
+    }
+    b.option_uint(opt::CONTENT_FORMAT, u32::from(cf)).map_err(overflow)?;
+    if blockwise {
+        let num = u32::try_from(offset / size).map_err(|_| Code::BAD_OPTION)?;
+        let more = offset + size < total;
+        b.option_uint(opt::BLOCK2, Block { num, more, szx }.to_uint()).map_err(overflow)?;
+        if num == 0 {
+            // Size2 lets the server see the whole length up front (RFC 7959 §4).
+            let size2 = u32::try_from(total).unwrap_or(u32::MAX);
+            b.option_uint(opt::SIZE2, size2).map_err(overflow)?;
+        }
+    }
+    let space = b.payload_space();
+    let window_len = size.min(space.len());
+    let Some(window) = space.get_mut(..window_len) else {
+        return Err(Code::INTERNAL_SERVER_ERROR);
+    };
+    let mut w = WindowSink::new(window, offset);
+    registry.read(ctx, path, accept, &mut w)?;
+    let copied = w.copied();
+    b.finish(copied).map_err(overflow)
+}
+
+/// Small fixed buffer to build one Uri-Query value in (`ep=...`, `lt=...`).
+pub struct Query {
+    buf: [u8; 80],
+    len: usize,
+}
+
+impl Query {
+    pub fn new(prefix: &str) -> Query {
+        let mut q = Query { buf: [0; 80], len: 0 };
+        q.push(prefix.as_bytes());
+        q
+    }
+
+    /// Appends what fits; the builder refuses nothing here because sizes are bounded by config.
+    pub fn push(&mut self, bytes: &[u8]) -> &mut Query {
+        for &b in bytes {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+        self
+    }
+
+    pub fn push_u32(&mut self, mut v: u32) -> &mut Query {
+        let mut digits = [0u8; 10];
+        let mut n = 0;
+        loop {
+            if let Some(d) = digits.get_mut(n) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            n += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        for i in (0..n).rev() {
+            let d = digits.get(i).copied().unwrap_or(b'0');
+            self.push(&[d]);
+        }
+        self
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// What goes into a Register or Update.
+#[derive(Debug, Clone, Copy)]
+pub struct Registration<'a> {
+    pub endpoint: &'a str,
+    pub lifetime_s: Option<u32>,
+    pub binding: Option<&'a str>,
+    pub links: bool,
+}
+
+fn links_payload(b: &mut MessageBuilder<'_>, registry: &Registry) -> Result<usize, BuildError> {
+    let space = b.payload_space();
+    let mut sink = SliceSink::new(space);
+    registry.write_registration_links(&mut sink).map_err(|_| BuildError::BufferTooSmall)?;
+    Ok(sink.written().len())
+}
+
+/// Register: `POST /rd?ep=..&lt=..&lwm2m=1.0&b=..` with the object links (LwM2M 1.0 §5.3.1).
+pub fn register(
+    buf: &mut [u8],
+    head: Head,
+    reg: &Registration<'_>,
+    registry: &Registry,
+) -> Result<usize, BuildError> {
+    let mut b = head.builder(buf)?;
+    b.option(opt::URI_PATH, b"rd")?;
+    b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
+    b.option(opt::URI_QUERY, Query::new("ep=").push(reg.endpoint.as_bytes()).as_bytes())?;
+    if let Some(lt) = reg.lifetime_s {
+        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
+    }
+    b.option(opt::URI_QUERY, b"lwm2m=1.0")?;
+    if let Some(binding) = reg.binding {
+        b.option(opt::URI_QUERY, Query::new("b=").push(binding.as_bytes()).as_bytes())?;
+    }
+    let n = links_payload(&mut b, registry)?;
+    b.finish(n)
+}
+
+/// Update: `POST /<location>` with only what changed (LwM2M 1.0 §5.3.2).
+pub fn update(
+    buf: &mut [u8],
+    head: Head,
+    location: &str,
+    reg: &Registration<'_>,
+    registry: &Registry,
+) -> Result<usize, BuildError> {
+    let mut b = head.builder(buf)?;
+    for segment in location.split('/') {
+        b.option(opt::URI_PATH, segment.as_bytes())?;
+    }
+    if reg.links {
+        b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
+    }
+    if let Some(lt) = reg.lifetime_s {
+        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
+    }
+    if let Some(binding) = reg.binding {
+        b.option(opt::URI_QUERY, Query::new("b=").push(binding.as_bytes()).as_bytes())?;
+    }
+    let n = if reg.links { links_payload(&mut b, registry)? } else { 0 };
+    b.finish(n)
+}
+
+/// De-register: `DELETE /<location>` (LwM2M 1.0 §5.3.3).
+pub fn deregister(buf: &mut [u8], head: Head, location: &str) -> Result<usize, BuildError> {
+    let mut b = head.builder(buf)?;
+    for segment in location.split('/') {
+        b.option(opt::URI_PATH, segment.as_bytes())?;
+    }
+    b.finish(0)
+}
+
+/// Bootstrap-Request: `POST /bs?ep=..` (LwM2M 1.0 §5.2.7.1).
+pub fn bootstrap_request(buf: &mut [u8], head: Head, endpoint: &str) -> Result<usize, BuildError> {
+    let mut b = head.builder(buf)?;
+    b.option(opt::URI_PATH, b"bs")?;
+    b.option(opt::URI_QUERY, Query::new("ep=").push(endpoint.as_bytes()).as_bytes())?;
+    b.finish(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_digits() {
+        assert_eq!(Query::new("lt=").push_u32(0).as_bytes(), b"lt=0");
+        assert_eq!(Query::new("lt=").push_u32(86400).as_bytes(), b"lt=86400");
+        assert_eq!(Query::new("").push_u32(u32::MAX).as_bytes(), b"4294967295");
+    }
+
+    #[test]
+    fn szx_fits_the_buffer() {
+        assert_eq!(fitting_szx(576, 5), 5);
+        assert_eq!(fitting_szx(576, 6), 5);
+        assert_eq!(fitting_szx(300, 6), 3);
+        assert_eq!(fitting_szx(10, 6), 0);
+    }
+}
