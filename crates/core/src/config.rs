@@ -18,8 +18,9 @@ pub const MAX_OBSERVATIONS: usize = 8;
 /// Write-Attributes entries held at once, across servers.
 pub const MAX_ATTRIBUTES: usize = 8;
 
-/// Largest payload reassembled from Block1 writes.
-pub const MAX_BLOCK1_PAYLOAD: usize = 1024;
+/// Largest payload reassembled from Block1 writes: the largest writable value (a Security
+/// instance: URI, identity and keys) fits; the Firmware Package is pull-only.
+pub const MAX_BLOCK1_PAYLOAD: usize = 512;
 
 /// Engine configuration.
 #[derive(Debug, Clone)]

@@ -35,6 +35,18 @@ pub struct Engine {
     pub(crate) mids: MessageIds,
     pub(crate) dedup: DedupCache<16>,
     actions: Deque<Action, MAX_ACTIONS>,
+    /// Where empty ACK/RST messages are built (4 bytes each).
+    control: [u8; 4],
+    /// A session whose Bootstrap-Finish reply is being sent.
+    finish_bootstrap_pending: Option<usize>,
+}
+
+/// Where the datagram `poll_transmit` hands out lives.
+#[derive(Debug, Clone, Copy)]
+enum Outgoing {
+    Control(usize),
+    Reply,
+    Request,
 }
 
 /// Time before lifetime expiry at which the Update goes out: long enough for a full CON
@@ -62,6 +74,8 @@ impl Engine {
             mids,
             dedup: DedupCache::new(),
             actions: Deque::new(),
+            control: [0; 4],
+            finish_bootstrap_pending: None,
         }
     }
 
@@ -237,20 +251,39 @@ impl Engine {
         self.check_observations(now);
     }
 
-    /// The next datagram to send, written into `buf`. Call until it returns `None`.
-    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<(ConnId, usize)> {
+    /// The next datagram to send on its connection. Call until it returns `None`.
+    ///
+    /// The bytes live in the engine (the request kept for retransmission, the reply kept for
+    /// duplicates): the driver needs no transmit buffer of its own.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<(ConnId, &[u8])> {
+        self.complete_bootstrap(now);
         for i in 0..MAX_SESSIONS {
-            if let Some(n) = self.transmit_from(now, i, buf) {
-                let conn = self.sessions.get(i).map(|s| s.conn)?;
-                return Some((conn, n));
+            if let Some(out) = self.transmit_from(now, i) {
+                let s = self.sessions.get(i)?;
+                let bytes = match out {
+                    Outgoing::Control(len) => self.control.get(..len)?,
+                    Outgoing::Reply => s.reply.as_slice(),
+                    Outgoing::Request => s.request.as_slice(),
+                };
+                return Some((s.conn, bytes));
             }
         }
         None
     }
 
     /// The next action for the driver. Call until it returns `None`.
-    pub fn poll_action(&mut self) -> Option<Action> {
+    pub fn poll_action(&mut self, now: Instant) -> Option<Action> {
+        self.complete_bootstrap(now);
         self.actions.pop_front()
+    }
+
+    /// Finishes a bootstrap whose Bootstrap-Finish reply has gone out.
+    fn complete_bootstrap(&mut self, now: Instant) {
+        if let Some(i) = self.finish_bootstrap_pending.take() {
+            self.close_session(i);
+            self.push_action(Action::Event(Event::Bootstrapped));
+            self.start(now);
+        }
     }
 
     /// When `handle_timeout` must be called next, if anything is scheduled.
@@ -671,55 +704,54 @@ impl Engine {
         }
     }
 
-    /// Builds the next datagram of session `i` into `buf`, if it has one.
-    fn transmit_from(&mut self, now: Instant, i: usize, buf: &mut [u8]) -> Option<usize> {
+    /// Prepares the next datagram of session `i`, if it has one, and says where it is.
+    fn transmit_from(&mut self, now: Instant, i: usize) -> Option<Outgoing> {
         let s = self.sessions.get_mut(i)?;
         s.role?;
         if let Some(c) = s.control.pop_front() {
             let n = match c {
-                Control::Ack(mid) => message::empty(buf, MsgType::Ack, mid),
-                Control::Rst(mid) => message::empty(buf, MsgType::Rst, mid),
+                Control::Ack(mid) => message::empty(&mut self.control, MsgType::Ack, mid),
+                Control::Rst(mid) => message::empty(&mut self.control, MsgType::Rst, mid),
             };
-            return (n > 0).then_some(n);
+            return (n > 0).then_some(Outgoing::Control(n));
         }
         if s.reply_pending {
             s.reply_pending = false;
-            let n = copy_into(buf, s.reply.as_slice())?;
             if s.finish_bootstrap_after_reply {
                 s.finish_bootstrap_after_reply = false;
-                self.finish_bootstrap(now, i);
+                // The reply to Bootstrap-Finish lives in this session's buffer: close the
+                // session at the next poll, once the driver has sent it.
+                self.finish_bootstrap_pending = Some(i);
             }
-            return Some(n);
+            return Some(Outgoing::Reply);
         }
         if let Some(f) = s.inflight.as_mut() {
             if f.resend {
                 f.resend = false;
-                return copy_into(buf, s.request.as_slice());
+                return Some(Outgoing::Request);
             }
             return None;
         }
-        if matches!(s.phase, Phase::Registered { .. }) {
-            if let Some(n) = self.send_notification(now, i, buf) {
-                return Some(n);
-            }
+        if matches!(s.phase, Phase::Registered { .. }) && self.send_notification(now, i) {
+            return Some(Outgoing::Request);
         }
-        self.start_exchange(now, i, buf)
+        self.start_exchange(now, i).then_some(Outgoing::Request)
     }
 
     /// Starts the confirmable request the session's phase calls for, if any.
-    fn start_exchange(&mut self, now: Instant, i: usize, buf: &mut [u8]) -> Option<usize> {
-        let s = self.sessions.get(i)?;
+    fn start_exchange(&mut self, now: Instant, i: usize) -> bool {
+        let Some(s) = self.sessions.get(i) else { return false };
         let exchange = match s.phase {
             Phase::BootstrapRequest => Exchange::BootstrapRequest,
             Phase::Registering => Exchange::Register,
             Phase::Registered { .. } if s.update.any() => Exchange::Update,
             Phase::Deregistering => Exchange::Deregister,
-            _ => return None,
+            _ => return false,
         };
         let mid = self.mids.next();
         let token = self.new_token();
         let head = Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token };
-        let s = self.sessions.get_mut(i)?;
+        let Some(s) = self.sessions.get_mut(i) else { return false };
         let endpoint = self.config.endpoint.as_str();
         let out = &mut s.request.bytes[..];
         let built = match exchange {
@@ -746,12 +778,12 @@ impl Engine {
                 let head = Head { code: lwm2m_coap::Code::DELETE, ..head };
                 message::deregister(out, head, s.location.as_str())
             }
-            Exchange::Notify { .. } => return None,
+            Exchange::Notify { .. } => return false,
         };
         let Ok(len) = built else {
             // Cannot happen with the configured sizes; do not spin on it.
             self.fail_session(i, Failure::Protocol);
-            return None;
+            return false;
         };
         s.request.len = len;
         s.inflight = Some(Inflight {
@@ -763,7 +795,7 @@ impl Engine {
             separate_deadline: now,
             resend: false,
         });
-        copy_into(buf, s.request.as_slice())
+        true
     }
 
     fn new_token(&mut self) -> Token {
@@ -772,21 +804,23 @@ impl Engine {
         Token::from_slice(&v.to_be_bytes()).unwrap_or(Token::EMPTY)
     }
 
-    /// Sends one due notification of session `i`, if any.
-    fn send_notification(&mut self, now: Instant, i: usize, buf: &mut [u8]) -> Option<usize> {
-        let conn = self.sessions.get(i)?.conn;
-        let idx = self.observations.iter().position(|o| o.pending && o.conn == conn)?;
+    /// Builds one due notification of session `i` into its request buffer, if any is due.
+    fn send_notification(&mut self, now: Instant, i: usize) -> bool {
+        let Some(conn) = self.sessions.get(i).map(|s| s.conn) else { return false };
+        let Some(idx) = self.observations.iter().position(|o| o.pending && o.conn == conn) else {
+            return false;
+        };
         let confirmable = self.config.confirmable_notifications;
         let mid = self.mids.next();
         let szx = self.config.block_szx;
-        let o = self.observations.get_mut(idx)?;
+        let Some(o) = self.observations.get_mut(idx) else { return false };
         o.pending = false;
         let seq = o.next_seq();
         let ctx = Ctx { caller: Caller::Server { short_id: o.short_id }, now };
         let mtype = if confirmable { MsgType::Con } else { MsgType::Non };
         let head = Head { mtype, code: Code::CONTENT, mid, token: o.token };
         let (path, accept) = (o.path, o.accept);
-        let s = self.sessions.get_mut(i)?;
+        let Some(s) = self.sessions.get_mut(i) else { return false };
         let out = &mut s.request.bytes[..];
         let result =
             message::content(out, head, &self.registry, &ctx, &path, accept, Some(seq), None, szx);
@@ -794,10 +828,10 @@ impl Engine {
             Ok(len) => len,
             Err(code) => {
                 // The path is gone: a final error notification ends the observation (RFC 7641 §3.2).
-                let n = message::code_only(out, Head { code, mtype: MsgType::Non, ..head });
-                self.observations.swap_remove(idx);
-                let n = copy_into(buf, self.sessions.get(i)?.request.bytes.get(..n)?)?;
-                return Some(n);
+                let len = message::code_only(out, Head { code, mtype: MsgType::Non, ..head });
+                s.request.len = len;
+                self.remove_observation_at(idx);
+                return len > 0;
             }
         };
         s.request.len = len;
@@ -809,7 +843,7 @@ impl Engine {
             o.last_hash = h.finish();
             o.last_value = value;
         }
-        let s = self.sessions.get_mut(i)?;
+        let Some(s) = self.sessions.get_mut(i) else { return false };
         if confirmable {
             s.inflight = Some(Inflight {
                 exchange: Exchange::Notify { obs: idx },
@@ -821,14 +855,7 @@ impl Engine {
                 resend: false,
             });
         }
-        copy_into(buf, s.request.as_slice())
-    }
-
-    /// Bootstrap-Finish was answered 2.04: close the bootstrap session, register.
-    fn finish_bootstrap(&mut self, now: Instant, i: usize) {
-        self.close_session(i);
-        self.push_action(Action::Event(Event::Bootstrapped));
-        self.start(now);
+        true
     }
 
     /// Observation bookkeeping for an Observe request (RFC 7641 §3.1): a new entry replaces one
@@ -857,10 +884,4 @@ impl Engine {
         let _ = h.len();
         (h.finish(), self.registry.numeric_value(ctx, path))
     }
-}
-
-fn copy_into(buf: &mut [u8], bytes: &[u8]) -> Option<usize> {
-    let dst = buf.get_mut(..bytes.len())?;
-    dst.copy_from_slice(bytes);
-    Some(bytes.len())
 }

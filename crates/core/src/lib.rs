@@ -10,8 +10,8 @@
 //! engine.handle_timeout(now);
 //! loop {
 //!     let mut progressed = false;
-//!     while let Some((conn, len)) = engine.poll_transmit(now, &mut buf) { send(conn, &buf[..len]); progressed = true; }
-//!     while let Some(action) = engine.poll_action() { carry_out(action); progressed = true; }
+//!     while let Some((conn, datagram)) = engine.poll_transmit(now) { send(conn, datagram); progressed = true; }
+//!     while let Some(action) = engine.poll_action(now) { carry_out(action); progressed = true; }
 //!     if !progressed { break; }
 //! }
 //! sleep_until(engine.poll_at());
@@ -46,13 +46,13 @@ pub fn fuzz_datagram(data: &[u8]) {
     let now = lwm2m_coap::Instant::from_millis(0);
     engine.start(now);
     engine.handle_connected(now, ConnId(0));
-    let mut buf = [0u8; config::MAX_DATAGRAM];
-    while engine.poll_transmit(now, &mut buf).is_some() {}
+    while engine.poll_transmit(now).is_some() {}
     engine.handle_datagram(now, ConnId(0), data);
-    while engine.poll_transmit(now, &mut buf).is_some() {}
-    while engine.poll_action().is_some() {}
-    engine.handle_timeout(lwm2m_coap::Instant::from_millis(1_000_000));
-    while engine.poll_transmit(now, &mut buf).is_some() {}
+    while engine.poll_transmit(now).is_some() {}
+    while engine.poll_action(now).is_some() {}
+    let later = lwm2m_coap::Instant::from_millis(1_000_000);
+    engine.handle_timeout(later);
+    while engine.poll_transmit(later).is_some() {}
 }
 
 /// A registry with one management server account, as after a bootstrap.

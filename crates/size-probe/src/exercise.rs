@@ -120,16 +120,13 @@ pub fn new_engine() -> lwm2m_carrier_core::Engine {
     Engine::new(config, Registry::new(), black_box(1))
 }
 
-/// The engine (in a static) with its transmit buffer `tx`: start, connect, one datagram in,
+/// The engine (in a static; it owns its transmit buffers): start, connect, one datagram in,
 /// timers, and everything it wants to send or do drained. The inputs are opaque, so every state
 /// the engine can reach from them stays in the image.
 // TODO(lead): extend with the application calls as they land (Device setters, FOTA, ...).
 #[cfg(feature = "engine")]
 #[inline(never)]
-pub fn engine(
-    engine: &mut lwm2m_carrier_core::Engine,
-    tx: &mut [u8; lwm2m_carrier_core::config::MAX_DATAGRAM],
-) -> usize {
+pub fn engine(engine: &mut lwm2m_carrier_core::Engine) -> usize {
     use lwm2m_carrier_core::ConnId;
     use lwm2m_coap::Instant;
 
@@ -146,10 +143,10 @@ pub fn engine(
     }
     engine.handle_datagram(now, conn, black_box(&GET_REQUEST[..]));
     engine.handle_timeout(now.add_ms(black_box(60_000)));
-    while let Some((_, len)) = engine.poll_transmit(now, tx) {
-        n = n.wrapping_add(len);
+    while let Some((_, datagram)) = engine.poll_transmit(now) {
+        n = n.wrapping_add(black_box(datagram).len());
     }
-    while let Some(action) = engine.poll_action() {
+    while let Some(action) = engine.poll_action(now) {
         black_box(&action);
         n += 1;
     }

@@ -21,9 +21,6 @@ fn main() -> ! {
     // land in `.data` and put an image of itself in flash).
     #[cfg(feature = "engine")]
     static mut ENGINE: MaybeUninit<lwm2m_carrier_core::Engine> = MaybeUninit::uninit();
-    #[cfg(feature = "engine")]
-    static mut TX: [u8; lwm2m_carrier_core::config::MAX_DATAGRAM] =
-        [0; lwm2m_carrier_core::config::MAX_DATAGRAM];
     // Without the engine, the registry stands alone; with it, the engine owns the registry.
     #[cfg(all(feature = "objects", not(feature = "engine")))]
     static mut REGISTRY: MaybeUninit<lwm2m_objects::Registry> = MaybeUninit::uninit();
@@ -43,7 +40,7 @@ fn main() -> ! {
         }
         #[cfg(feature = "engine")]
         {
-            acc = acc.wrapping_add(exercise::engine(engine, TX));
+            acc = acc.wrapping_add(exercise::engine(engine));
         }
         core::hint::black_box(acc);
     }

@@ -111,12 +111,11 @@ impl World {
 
     /// Moves everything that is due at `now` until nothing moves any more.
     pub fn pump(&mut self) {
-        let mut buf = [0u8; 1500];
         for _ in 0..10_000 {
             let now = self.instant();
             let mut progressed = false;
-            progressed |= self.drain_transmits(&mut buf);
-            while let Some(action) = self.engine.poll_action() {
+            progressed |= self.drain_transmits();
+            while let Some(action) = self.engine.poll_action(now) {
                 progressed = true;
                 self.act(action);
             }
@@ -152,7 +151,7 @@ impl World {
                     });
                     self.engine.handle_datagram(now, ConnId(conn), &bytes);
                     // A runner drains after every datagram it feeds in.
-                    self.drain_transmits(&mut buf);
+                    self.drain_transmits();
                 }
             }
             if !progressed {
@@ -163,13 +162,13 @@ impl World {
     }
 
     /// Sends what the engine has to send; logs it as it leaves (before any loss).
-    fn drain_transmits(&mut self, buf: &mut [u8]) -> bool {
+    fn drain_transmits(&mut self) -> bool {
         let now = self.instant();
         let mut sent = false;
-        while let Some((conn, n)) = self.engine.poll_transmit(now, buf) {
+        while let Some((conn, datagram)) = self.engine.poll_transmit(now) {
+            let bytes = datagram.to_vec();
             // A datagram on a connection that is not open is a client bug.
             let target = self.conns[conn.0 as usize].expect("sent on a closed connection");
-            let bytes = buf[..n].to_vec();
             self.wire.push(Wire { at_ms: self.now, to_server: true, target, bytes: bytes.clone() });
             self.up.send(self.now, (conn.0, target, bytes));
             sent = true;
