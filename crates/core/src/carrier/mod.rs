@@ -4,3 +4,4 @@
 pub mod identity;
 pub mod records;
 pub mod retry;
+pub mod store;
