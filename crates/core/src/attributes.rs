@@ -2,7 +2,7 @@
 //! parsed from Uri-Query, inherited from object to instance to resource.
 
 use heapless::Vec;
-use lwm2m_formats::{text, Path};
+use lwm2m_formats::{text, Float, Path};
 
 use crate::config::MAX_ATTRIBUTES;
 
@@ -32,9 +32,9 @@ pub enum AttrError {
 enum Change {
     Pmin(Option<u32>),
     Pmax(Option<u32>),
-    Gt(Option<f64>),
-    Lt(Option<f64>),
-    St(Option<f64>),
+    Gt(Option<Float>),
+    Lt(Option<Float>),
+    St(Option<Float>),
 }
 
 fn parse_query(q: &[u8]) -> Result<Change, AttrError> {
@@ -50,7 +50,7 @@ fn parse_query(q: &[u8]) -> Result<Change, AttrError> {
         })
         .transpose()
     };
-    let float = |v: Option<&[u8]>| -> Result<Option<f64>, AttrError> {
+    let float = |v: Option<&[u8]>| -> Result<Option<Float>, AttrError> {
         v.map(|v| text::parse_float(v).map_err(|_| AttrError::BadValue)).transpose()
     };
     match name {

@@ -39,6 +39,9 @@ pub struct Config {
     /// Send notifications confirmable. Carriers expect it: a lost CON notification is how the
     /// client learns the server is gone.
     pub confirmable_notifications: bool,
+    /// Register right after Bootstrap-Finish. The carrier layer turns this off: it must write
+    /// the new keys to the modem (link offline) before connecting to the servers.
+    pub register_after_bootstrap: bool,
 }
 
 impl Config {
@@ -56,6 +59,7 @@ impl Config {
             bootstrap_timeout_ms: 247_000,
             block_szx: 5,
             confirmable_notifications: true,
+            register_after_bootstrap: true,
         })
     }
 }

@@ -282,7 +282,9 @@ impl Engine {
         if let Some(i) = self.finish_bootstrap_pending.take() {
             self.close_session(i);
             self.push_action(Action::Event(Event::Bootstrapped));
-            self.start(now);
+            if self.config.register_after_bootstrap {
+                self.start(now);
+            }
         }
     }
 
@@ -878,7 +880,7 @@ impl Engine {
         ctx: &Ctx,
         path: &Path,
         accept: Option<u16>,
-    ) -> (u32, Option<f64>) {
+    ) -> (u32, Option<f32>) {
         let mut h = HashSink::new();
         let _ = self.registry.read(ctx, path, accept, &mut h);
         let _ = h.len();

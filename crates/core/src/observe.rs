@@ -2,7 +2,7 @@
 //! notification given pmin, pmax, gt, lt and st.
 
 use lwm2m_coap::{Instant, Token};
-use lwm2m_formats::Path;
+use lwm2m_formats::{Float, Path};
 
 use crate::attributes::Attrs;
 use crate::event::ConnId;
@@ -25,7 +25,7 @@ pub struct Observation {
     /// Hash of the payload last sent: change detection without a copy.
     pub last_hash: u32,
     /// Numeric value last sent, for gt/lt/st.
-    pub last_value: Option<f64>,
+    pub last_value: Option<Float>,
     /// Something under the path changed since the last check.
     pub dirty: bool,
     /// A notification is decided and waits for its turn to be sent.
@@ -61,8 +61,8 @@ pub fn should_notify(
     attrs: &Attrs,
     since_last_ms: u64,
     changed: bool,
-    last: Option<f64>,
-    current: Option<f64>,
+    last: Option<Float>,
+    current: Option<Float>,
 ) -> bool {
     if effective_pmax(attrs).is_some_and(|pmax| since_last_ms >= secs_to_ms(pmax)) {
         return true;
@@ -73,7 +73,7 @@ pub fn should_notify(
     let numeric_rules = attrs.gt.is_some() || attrs.lt.is_some() || attrs.st.is_some();
     match (numeric_rules, last, current) {
         (true, Some(prev), Some(now)) => {
-            let crossed = |t: f64| (prev > t) != (now > t);
+            let crossed = |t: Float| (prev > t) != (now > t);
             attrs.gt.is_some_and(crossed)
                 || attrs.lt.is_some_and(|t| (prev < t) != (now < t))
                 || attrs.st.is_some_and(|st| (now - prev).abs() >= st)

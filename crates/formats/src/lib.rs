@@ -16,6 +16,14 @@ pub mod tlv;
 pub use path::{Path, PathError};
 pub use sink::{CountSink, Overflow, Sink, SliceSink, WindowSink};
 
+/// The float type of LwM2M float values throughout the core: single precision.
+///
+/// Why: the nRF9160's Cortex-M33 has a single-precision FPU, so `f32` arithmetic is a few
+/// instructions while every `f64` operation links soft-float routines (about 3.5 KB of flash).
+/// The float resources of the LwM2M 1.0 objects 0-5 (and the `gt`/`lt`/`st` attributes) need no
+/// more than `f32`. Peers may still send 8-byte floats: [`tlv::decode_float`] narrows them.
+pub type Float = f32;
+
 /// Fuzzing entry point: runs every parser of this crate over `data` (TLV reader and validation,
 /// value decoders, plain-text parsers, link-format parser and attribute iteration, paths).
 /// Must never panic, whatever the input.

@@ -9,7 +9,7 @@
 
 use crate::path::Path;
 use crate::sink::{Overflow, Sink};
-use crate::text;
+use crate::{text, Float};
 use core::fmt;
 
 /// Writes a link-format document link by link; commas are inserted automatically.
@@ -73,7 +73,7 @@ impl<'s, S: Sink> Writer<'s, S> {
         text::write_int(self.s, v)
     }
     /// `;name=1.5` (plain-text float format).
-    pub fn attr_float(&mut self, name: &str, v: f64) -> Result<(), Overflow> {
+    pub fn attr_float(&mut self, name: &str, v: Float) -> Result<(), Overflow> {
         self.attr_eq(name)?;
         text::write_float(self.s, v)
     }

@@ -5,6 +5,7 @@
 //! value. Multi-byte fields are big-endian.
 
 use crate::sink::{Overflow, Sink};
+use crate::Float;
 use core::fmt;
 
 /// The four TLV kinds (type byte bits 7-6).
@@ -52,7 +53,8 @@ pub enum TlvError {
     BadNesting,
     /// A value has a length its data type does not allow (e.g. a 3-byte integer).
     BadLength,
-    /// A value is out of its domain (a boolean other than 0/1).
+    /// A value is out of its domain (a boolean other than 0/1, an 8-byte float beyond the `f32`
+    /// range).
     BadValue,
     /// A string is not UTF-8.
     BadUtf8,
@@ -198,11 +200,27 @@ pub fn decode_bool(v: &[u8]) -> Result<bool, TlvError> {
     }
 }
 
-/// IEEE 754 float of 4 or 8 bytes, big-endian.
-pub fn decode_float(v: &[u8]) -> Result<f64, TlvError> {
+/// IEEE 754 float of 4 or 8 bytes, big-endian, as a [`Float`] (`f32`).
+///
+/// An 8-byte value is narrowed to the nearest `f32`: precision beyond `f32` (about 7 significant
+/// digits) is lost, values too small for `f32` become zero (or a subnormal), NaN stays NaN and
+/// infinities stay infinite. A finite value too large for `f32` is [`TlvError::BadValue`] rather
+/// than silently becoming infinite.
+pub fn decode_float(v: &[u8]) -> Result<Float, TlvError> {
     match v.len() {
-        4 => Ok(f64::from(f32::from_bits(be(v) as u32))),
-        8 => Ok(f64::from_bits(be(v))),
+        4 => Ok(f32::from_bits(be(v) as u32)),
+        8 => {
+            let bits = be(v);
+            let f = f64::from_bits(bits) as f32;
+            // Exponent field all ones: infinity or NaN, which narrow as such. Any other value
+            // that narrows to infinity was finite and out of range. (Bit tests: an `f64`
+            // comparison would link soft-float code.)
+            if f.is_infinite() && (bits >> 52) & 0x7FF != 0x7FF {
+                Err(TlvError::BadValue)
+            } else {
+                Ok(f)
+            }
+        }
         _ => Err(TlvError::BadLength),
     }
 }
@@ -306,13 +324,7 @@ pub fn write_objlnk<S: Sink>(
     write_bytes(s, kind, id, &[a, b, c, d])
 }
 
-/// Writes a float TLV: 4 bytes when the value is exactly representable as an `f32`, 8 bytes
-/// otherwise (NaN is always written as 8 bytes). Both sizes are valid LwM2M 1.0 encodings.
-pub fn write_float<S: Sink>(s: &mut S, kind: Kind, id: u16, v: f64) -> Result<(), Overflow> {
-    let f = v as f32;
-    if f64::from(f) == v {
-        write_bytes(s, kind, id, &f.to_be_bytes())
-    } else {
-        write_bytes(s, kind, id, &v.to_be_bytes())
-    }
+/// Writes a float TLV, always 4 bytes (an `f32`; a valid LwM2M 1.0 encoding).
+pub fn write_float<S: Sink>(s: &mut S, kind: Kind, id: u16, v: Float) -> Result<(), Overflow> {
+    write_bytes(s, kind, id, &v.to_be_bytes())
 }

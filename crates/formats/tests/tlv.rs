@@ -261,16 +261,18 @@ fn bool_float_objlnk_str() {
     assert_eq!(tlv::decode_bool(&[2]), Err(TlvError::BadValue));
     assert_eq!(tlv::decode_bool(&[0, 1]), Err(TlvError::BadLength));
 
-    // Exactly representable in f32: 4 bytes; otherwise 8.
+    // Always written as 4 bytes (f32).
     let b = enc(|s| tlv::write_float(s, Kind::Resource, 2, 1.5));
     assert_eq!(b, [0xC4, 2, 0x3F, 0xC0, 0, 0]);
     assert_eq!(tlv::decode_float(&b[2..]), Ok(1.5));
     let b = enc(|s| tlv::write_float(s, Kind::Resource, 2, 0.1));
-    assert_eq!(b.len(), 3 + 8);
-    assert_eq!(tlv::decode_float(&b[3..]), Ok(0.1));
-    let b = enc(|s| tlv::write_float(s, Kind::Resource, 2, f64::NAN));
-    assert!(tlv::decode_float(&b[3..]).unwrap().is_nan());
+    assert_eq!(b, [0xC4, 2, 0x3D, 0xCC, 0xCC, 0xCD]);
+    assert_eq!(tlv::decode_float(&b[2..]), Ok(0.1));
+    let b = enc(|s| tlv::write_float(s, Kind::Resource, 2, f32::NAN));
+    assert_eq!(b.len(), 2 + 4);
+    assert!(tlv::decode_float(&b[2..]).unwrap().is_nan());
     assert_eq!(tlv::decode_float(&[0; 2]), Err(TlvError::BadLength));
+    assert_eq!(tlv::decode_float(&[0; 5]), Err(TlvError::BadLength));
 
     assert_eq!(tlv::decode_objlnk(&[0xFF, 0xFF, 0xFF, 0xFF]), Ok((65535, 65535)));
     assert_eq!(tlv::decode_objlnk(&[0; 3]), Err(TlvError::BadLength));
@@ -360,4 +362,38 @@ fn nesting_rules() {
     tlv::validate(&[]).unwrap();
     // A lone resource instance at top level (Read of /o/i/r/ri style).
     tlv::validate(&[0x41, 0x00, 0x05]).unwrap();
+}
+
+/// 8-byte floats (what other clients and servers may send) are narrowed to f32.
+#[test]
+fn eight_byte_floats_are_narrowed() {
+    let d = |v: f64| tlv::decode_float(&v.to_be_bytes());
+    // Exactly representable values are unchanged.
+    for v in [0.0, 1.5, -0.25, 12.5, 86400.0, 16777216.0, 1e10, f64::from(f32::MAX)] {
+        assert_eq!(d(v), Ok(v as f32), "{v}");
+    }
+    // Others round to the nearest f32 (precision beyond f32 is lost).
+    assert_eq!(d(0.1), Ok(0.1f32));
+    assert_eq!(d(-273.15), Ok(-273.15f32));
+    assert_eq!(d(std::f64::consts::PI), Ok(std::f32::consts::PI));
+    assert_eq!(d(16777217.0), Ok(16777216.0)); // halfway: to even
+    assert_eq!(d(1.0 + f64::EPSILON), Ok(1.0));
+    // Signs, zeros, infinities, NaN.
+    assert_eq!(d(-0.0).map(f32::to_bits), Ok((-0.0f32).to_bits()));
+    assert_eq!(d(f64::INFINITY), Ok(f32::INFINITY));
+    assert_eq!(d(f64::NEG_INFINITY), Ok(f32::NEG_INFINITY));
+    assert!(d(f64::NAN).unwrap().is_nan());
+    // Below the f32 range: subnormal or zero.
+    assert_eq!(d(1e-40), Ok(1e-40f32));
+    assert_eq!(d(1e-300), Ok(0.0));
+    assert_eq!(d(f64::MIN_POSITIVE), Ok(0.0));
+    // Finite but beyond the f32 range: refused rather than turned into infinity.
+    for v in [1e39, -1e39, f64::MAX, f64::MIN, 3.4028236e38] {
+        assert_eq!(d(v), Err(TlvError::BadValue), "{v}");
+    }
+    // In a payload: the value reads as f32, the TLV structure is unaffected.
+    let mut p = vec![0xC8, 5, 8];
+    p.extend_from_slice(&2.5f64.to_be_bytes());
+    let t = Reader::new(&p).next().unwrap().unwrap();
+    assert_eq!(tlv::decode_float(t.value), Ok(2.5));
 }

@@ -4,7 +4,7 @@
 
 use core::fmt;
 use lwm2m_coap::{Code, Instant};
-use lwm2m_formats::Path;
+use lwm2m_formats::{Float, Path};
 
 /// Data type of a resource (LwM2M 1.0 Appendix C), or `Exec` for executable resources.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +100,7 @@ pub enum Value<'a> {
     /// Object link.
     ObjLnk(u16, u16),
     /// Float.
-    Float(f64),
+    Float(Float),
 }
 
 // Hand-written so that opaque values (keys) are never printed.
@@ -118,10 +118,11 @@ impl fmt::Debug for Value<'_> {
 }
 
 impl<'a> Value<'a> {
-    /// Numeric view (for gt/lt/st): integers, floats and booleans.
-    pub fn as_f64(&self) -> Option<f64> {
+    /// Numeric view (for gt/lt/st): integers, floats and booleans. Integers beyond 2^24 are
+    /// rounded to the nearest `f32`.
+    pub fn as_float(&self) -> Option<Float> {
         match *self {
-            Value::Int(v) => Some(v as f64),
+            Value::Int(v) => Some(v as Float),
             Value::Float(v) => Some(v),
             Value::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
             _ => None,
@@ -379,4 +380,21 @@ pub(crate) fn insert_sorted<T, const N: usize>(
     }
     let at = v.iter().position(|x| key(x) > id).unwrap_or(v.len());
     v.insert(at, item).map_err(|_| Code::BAD_REQUEST)
+}
+
+#[cfg(test)]
+mod float_tests {
+    use super::Value;
+
+    #[test]
+    fn numeric_view_is_f32() {
+        assert_eq!(Value::Int(-42).as_float(), Some(-42.0));
+        assert_eq!(Value::Int(1 << 24).as_float(), Some(16_777_216.0));
+        // Beyond 2^24: the nearest f32.
+        assert_eq!(Value::Int((1 << 24) + 1).as_float(), Some(16_777_216.0));
+        assert_eq!(Value::Int(i64::MIN).as_float(), Some(-9.223_372e18));
+        assert_eq!(Value::Float(2.5).as_float(), Some(2.5));
+        assert_eq!(Value::Bool(true).as_float(), Some(1.0));
+        assert_eq!(Value::Str("1").as_float(), None);
+    }
 }

@@ -33,7 +33,7 @@
 
 use heapless::{Deque, Vec};
 use lwm2m_coap::{content_format as cf, Code};
-use lwm2m_formats::{link, text, tlv, CountSink, Overflow, Path, Sink};
+use lwm2m_formats::{link, text, tlv, CountSink, Float, Overflow, Path, Sink};
 
 use crate::acl::{right, Acl};
 use crate::conn_mon::ConnMon;
@@ -51,11 +51,11 @@ pub struct Attrs {
     /// Maximum period, s.
     pub pmax: Option<u32>,
     /// Greater than.
-    pub gt: Option<f64>,
+    pub gt: Option<Float>,
     /// Less than.
-    pub lt: Option<f64>,
+    pub lt: Option<Float>,
     /// Step.
-    pub st: Option<f64>,
+    pub st: Option<Float>,
 }
 
 impl Attrs {
@@ -844,7 +844,7 @@ impl Registry {
     }
 
     /// Numeric value of a readable single resource (or resource instance), for gt/lt/st.
-    pub fn numeric_value(&self, ctx: &Ctx, path: &Path) -> Option<f64> {
+    pub fn numeric_value(&self, ctx: &Ctx, path: &Path) -> Option<Float> {
         let obj = self.check(ctx, path, right::READ).ok()?;
         let d = find_def(obj.defs(), path.resource_id()?)?;
         if !d.ops.readable() || d.multiple != (path.len() == 4) || obj.id() == 0 {
@@ -855,7 +855,7 @@ impl Registry {
         let mut idx = 0;
         while let Some((ri, v)) = obj.value(ctx, i, r, idx) {
             if ri == want {
-                return v.as_f64();
+                return v.as_float();
             }
             idx += 1;
         }

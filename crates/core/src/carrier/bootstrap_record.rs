@@ -1,0 +1,263 @@
+//! The persisted bootstrap result: every Security and Server instance, as tagged fields
+//! (see `records`). Unknown tags are skipped and missing ones take defaults, so a newer library
+//! reads what an older one wrote.
+
+use lwm2m_objects::security::SecurityInstance;
+use lwm2m_objects::server::ServerInstance;
+use lwm2m_objects::Registry;
+
+use super::records::{field_u32, FieldWriter, Fields, RecordError};
+
+/// Largest encoded bootstrap state: 4 Security instances with 64-byte URI, identity, key and
+/// server key, 3 Server instances, tags and lengths.
+pub const MAX_BODY: usize = 1400;
+
+// Top-level tags.
+const T_SECURITY: u8 = 1;
+const T_SERVER: u8 = 2;
+
+// Security instance tags.
+const S_ID: u8 = 1;
+const S_URI: u8 = 2;
+const S_BOOTSTRAP: u8 = 3;
+const S_MODE: u8 = 4;
+const S_IDENTITY: u8 = 5;
+const S_SERVER_KEY: u8 = 6;
+const S_SECRET: u8 = 7;
+const S_SSID: u8 = 8;
+const S_HOLD_OFF: u8 = 9;
+const S_BS_TIMEOUT: u8 = 10;
+
+// Server instance tags.
+const V_ID: u8 = 1;
+const V_SSID: u8 = 2;
+const V_LIFETIME: u8 = 3;
+const V_PMIN: u8 = 4;
+const V_PMAX: u8 = 5;
+const V_DISABLE_TIMEOUT: u8 = 6;
+const V_STORING: u8 = 7;
+const V_BINDING: u8 = 8;
+
+fn security_fields(s: &SecurityInstance, out: &mut [u8]) -> Result<usize, RecordError> {
+    let mut w = FieldWriter::new(out);
+    w.u32(S_ID, u32::from(s.id))?;
+    w.field(S_URI, s.uri.as_bytes())?;
+    w.u32(S_BOOTSTRAP, u32::from(s.bootstrap))?;
+    w.u32(S_MODE, u32::from(s.mode))?;
+    w.field(S_IDENTITY, &s.identity)?;
+    w.field(S_SERVER_KEY, &s.server_public_key)?;
+    w.field(S_SECRET, s.secret_key())?;
+    w.u32(S_SSID, u32::from(s.short_server_id))?;
+    w.u32(S_HOLD_OFF, s.hold_off_s)?;
+    w.u32(S_BS_TIMEOUT, s.bs_account_timeout_s)?;
+    Ok(w.written().len())
+}
+
+fn server_fields(s: &ServerInstance, out: &mut [u8]) -> Result<usize, RecordError> {
+    let mut w = FieldWriter::new(out);
+    w.u32(V_ID, u32::from(s.id))?;
+    w.u32(V_SSID, u32::from(s.short_server_id))?;
+    w.u32(V_LIFETIME, s.lifetime_s)?;
+    // Absent optional values are simply not written.
+    if let Some(v) = s.default_pmin_s {
+        w.u32(V_PMIN, v)?;
+    }
+    if let Some(v) = s.default_pmax_s {
+        w.u32(V_PMAX, v)?;
+    }
+    if let Some(v) = s.disable_timeout_s {
+        w.u32(V_DISABLE_TIMEOUT, v)?;
+    }
+    w.u32(V_STORING, u32::from(s.notification_storing))?;
+    w.field(V_BINDING, s.binding.as_bytes())?;
+    Ok(w.written().len())
+}
+
+/// Encodes the Security and Server objects of `registry` into `out`; returns the body length.
+pub fn encode(registry: &Registry, out: &mut [u8]) -> Result<usize, RecordError> {
+    let mut scratch = [0u8; 320];
+    let mut w = FieldWriter::new(out);
+    for s in registry.security.iter() {
+        let n = security_fields(s, &mut scratch)?;
+        w.field(T_SECURITY, scratch.get(..n).unwrap_or_default())?;
+    }
+    for s in registry.server.iter() {
+        let n = server_fields(s, &mut scratch)?;
+        w.field(T_SERVER, scratch.get(..n).unwrap_or_default())?;
+    }
+    Ok(w.written().len())
+}
+
+fn u16_of(v: &[u8]) -> Result<u16, RecordError> {
+    field_u32(v).and_then(|x| u16::try_from(x).ok()).ok_or(RecordError::BadHeader)
+}
+
+fn u32_of(v: &[u8]) -> Result<u32, RecordError> {
+    field_u32(v).ok_or(RecordError::BadHeader)
+}
+
+fn decode_security(body: &[u8]) -> Result<SecurityInstance, RecordError> {
+    let mut s = SecurityInstance::new(0);
+    let bad = |_| RecordError::BadHeader;
+    for f in Fields::new(body) {
+        let (tag, v) = f?;
+        match tag {
+            S_ID => s.id = u16_of(v)?,
+            S_URI => s
+                .set_uri(core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?)
+                .map_err(bad)?,
+            S_BOOTSTRAP => s.bootstrap = u32_of(v)? != 0,
+            S_MODE => s.mode = u8::try_from(u32_of(v)?).map_err(|_| RecordError::BadHeader)?,
+            S_IDENTITY => s.set_identity(v).map_err(bad)?,
+            S_SERVER_KEY => {
+                s.server_public_key.clear();
+                s.server_public_key.extend_from_slice(v).map_err(|_| RecordError::Overflow)?;
+            }
+            S_SECRET => s.set_secret_key(v).map_err(bad)?,
+            S_SSID => s.short_server_id = u16_of(v)?,
+            S_HOLD_OFF => s.hold_off_s = u32_of(v)?,
+            S_BS_TIMEOUT => s.bs_account_timeout_s = u32_of(v)?,
+            _ => {} // written by a newer library
+        }
+    }
+    Ok(s)
+}
+
+fn decode_server(body: &[u8]) -> Result<ServerInstance, RecordError> {
+    let mut s = ServerInstance::new(0);
+    for f in Fields::new(body) {
+        let (tag, v) = f?;
+        match tag {
+            V_ID => s.id = u16_of(v)?,
+            V_SSID => s.short_server_id = u16_of(v)?,
+            V_LIFETIME => s.lifetime_s = u32_of(v)?,
+            V_PMIN => s.default_pmin_s = Some(u32_of(v)?),
+            V_PMAX => s.default_pmax_s = Some(u32_of(v)?),
+            V_DISABLE_TIMEOUT => s.disable_timeout_s = Some(u32_of(v)?),
+            V_STORING => s.notification_storing = u32_of(v)? != 0,
+            V_BINDING => {
+                s.binding.clear();
+                let b = core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?;
+                s.binding.push_str(b).map_err(|_| RecordError::Overflow)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Replaces the Security and Server objects of `registry` with those in `body`. Nothing changes
+/// unless the whole body decodes.
+pub fn decode_into(body: &[u8], registry: &mut Registry) -> Result<(), RecordError> {
+    let mut security = lwm2m_objects::Security::new();
+    let mut server = lwm2m_objects::Server::new();
+    for f in Fields::new(body) {
+        let (tag, v) = f?;
+        match tag {
+            T_SECURITY => security.put(decode_security(v)?).map_err(|_| RecordError::Overflow)?,
+            T_SERVER => server.put(decode_server(v)?).map_err(|_| RecordError::Overflow)?,
+            _ => {}
+        }
+    }
+    registry.security = security;
+    registry.server = server;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::format;
+    use std::string::ToString;
+
+    fn sample() -> Registry {
+        let mut r = Registry::new();
+        let mut bs = SecurityInstance::new(0);
+        bs.set_uri("coaps://bootstrap.example:5684").unwrap();
+        bs.bootstrap = true;
+        bs.set_identity(b"urn:imei:490154203237518").unwrap();
+        bs.set_secret_key(&[0xA5; 16]).unwrap();
+        r.security.put(bs).unwrap();
+        let mut dm = SecurityInstance::new(1);
+        dm.set_uri("coaps://dm.example:5684").unwrap();
+        dm.short_server_id = 102;
+        dm.set_secret_key(&[0x5A; 32]).unwrap();
+        r.security.put(dm).unwrap();
+        let mut srv = ServerInstance::new(0);
+        srv.short_server_id = 102;
+        srv.lifetime_s = 3600;
+        srv.default_pmax_s = Some(600);
+        srv.binding.clear();
+        srv.binding.push_str("UQS").unwrap();
+        r.server.put(srv).unwrap();
+        r
+    }
+
+    #[test]
+    fn round_trip() {
+        let r = sample();
+        let mut buf = [0u8; MAX_BODY];
+        let n = encode(&r, &mut buf).unwrap();
+        let mut back = Registry::new();
+        decode_into(&buf[..n], &mut back).unwrap();
+        let dm = back.security.get(1).unwrap();
+        assert_eq!(dm.uri.as_str(), "coaps://dm.example:5684");
+        assert_eq!(dm.secret_key(), &[0x5A; 32]);
+        assert_eq!(dm.short_server_id, 102);
+        assert!(back.security.get(0).unwrap().bootstrap);
+        let srv = back.server.by_short_id(102).unwrap();
+        assert_eq!(
+            (srv.lifetime_s, srv.default_pmax_s, srv.default_pmin_s),
+            (3600, Some(600), None)
+        );
+        assert_eq!(srv.binding.as_str(), "UQS");
+    }
+
+    #[test]
+    fn full_registry_fits() {
+        let mut r = Registry::new();
+        for id in 0..4u16 {
+            let mut s = SecurityInstance::new(id);
+            s.set_uri(&"u".repeat(64)).unwrap();
+            s.set_identity(&[1; 64]).unwrap();
+            s.set_secret_key(&[2; 64]).unwrap();
+            s.server_public_key.extend_from_slice(&[3; 64]).unwrap();
+            r.security.put(s).unwrap();
+        }
+        for id in 0..3u16 {
+            let mut s = ServerInstance::new(id);
+            s.short_server_id = id + 1;
+            r.server.put(s).unwrap();
+        }
+        let mut buf = [0u8; MAX_BODY];
+        assert!(encode(&r, &mut buf).is_ok());
+    }
+
+    #[test]
+    fn damaged_bodies_change_nothing() {
+        let r = sample();
+        let mut buf = [0u8; MAX_BODY];
+        let n = encode(&r, &mut buf).unwrap();
+        for cut in 1..n {
+            let mut target = sample();
+            target.server.clear();
+            let before = format!("{:?}", target);
+            if decode_into(&buf[..cut], &mut target).is_err() {
+                assert_eq!(format!("{:?}", target), before, "partial decode at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_tags_are_skipped() {
+        let r = sample();
+        let mut buf = [0u8; MAX_BODY];
+        let n = encode(&r, &mut buf).unwrap();
+        let mut body = buf[..n].to_vec();
+        body.extend_from_slice(&[99, 0, 2, 0xde, 0xad]);
+        let mut back = Registry::new();
+        decode_into(&body, &mut back).unwrap();
+        assert_eq!(back.security.iter().count(), 2);
+    }
+}

@@ -1,0 +1,724 @@
+//! The carrier lifecycle: the LwM2M engine plus the operator's rules, producing the event
+//! sequence of the 0.9 library's charts.
+//!
+//! Init: BSDLIB_INIT, CONNECTING, CONNECTED. First boot: bootstrap, then DISCONNECTING,
+//! DISCONNECTED, keys written to the modem, CONNECTING, CONNECTED, BOOTSTRAPPED, READY. Later
+//! boots: straight to READY from the persisted bootstrap. Failures: DEFERRED with a reason and the
+//! time after which the library retries, following `retry`.
+//!
+//! Sans-IO like the engine: the port carries out [`PortAction`]s and reports their results
+//! through the `link_*`, `key_written`, `connected`/`connect_failed` methods. Storage is the
+//! exception: `RecordStore` is synchronous (NVS is), so the carrier owns it.
+
+use heapless::{Deque, String, Vec};
+use lwm2m_coap::Instant;
+use lwm2m_objects::security::{mode, SecurityInstance};
+use lwm2m_objects::Registry;
+
+use super::bootstrap_record;
+use super::events::{CarrierEvent, DeferredReason, ErrorCode};
+use super::identity::{endpoint_name, IdentityError, Operator};
+use super::records::{self, Current, RecordError, Slots};
+use super::retry::Backoff;
+use super::store::{RecordStore, StoreError};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::event::{Action, ConnId, Event, Failure};
+
+/// First modem security tag of the Security instances (bootstrap, management, diagnostics,
+/// repository: 25..28). Tag 11 holds the CA for HTTPS firmware downloads.
+pub const SEC_TAG_BASE: u32 = 25;
+/// Security tag of the HTTPS CA certificate for firmware downloads.
+pub const SEC_TAG_FOTA_CA: u32 = 11;
+
+/// How long to wait before asking the application again about a reboot it postponed.
+pub const REBOOT_ASK_AGAIN_S: u32 = 60;
+
+/// Application configuration (`lwm2m_carrier_config_t` and the Kconfig options).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CarrierConfig {
+    /// Custom bootstrap server; `None` = the operator's factory server.
+    pub bootstrap_uri: Option<String<64>>,
+    /// Custom bootstrap PSK (binary). Never logged.
+    pub psk: Option<Vec<u8, 64>>,
+    /// Custom APN for the PDN.
+    pub apn: Option<String<64>>,
+    /// Connect to the operator's certification servers instead of production.
+    pub certification_mode: bool,
+    /// Discard a persisted bootstrap and bootstrap again (the documented way to force a new
+    /// bootstrap without erasing flash; a changed `bootstrap_uri` alone does not).
+    pub force_bootstrap: bool,
+}
+
+/// What the modem says about the device and its SIM.
+#[derive(Debug, Clone)]
+pub struct DeviceIdentity {
+    pub imei: String<15>,
+    pub msisdn: Option<String<15>>,
+    /// MCC and MNC of the SIM's home network (from the IMSI).
+    pub home_network: Option<(u16, u16)>,
+}
+
+/// Why the carrier could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitError {
+    Identity(IdentityError),
+    /// Neither a custom bootstrap URI nor a known operator.
+    NoBootstrapServer,
+    /// A configuration value does not fit.
+    BadConfig,
+}
+
+/// Why the LTE link did not come up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkError {
+    /// Attach failed (`lte_lc` error, SIM or coverage): ERROR CONNECT_FAIL with the value.
+    Attach(i32),
+    /// The PDN could not be activated: DEFERRED PDN_ACTIVATE.
+    PdnActivation,
+}
+
+/// Why a connection to a server did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectError {
+    /// No route or DNS failure.
+    NoRoute,
+    /// The DTLS handshake failed (wrong key, server refused).
+    Handshake,
+}
+
+/// What the port must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortAction {
+    /// Bring the LTE link up (with `Carrier::apn`); answer `link_up` or `link_failed`.
+    LinkUp,
+    /// Take the LTE link offline; answer `link_down` or `link_down_failed`.
+    LinkDown,
+    /// Write the PSK identity and key of `security_instance` (see `Carrier::key_material`) to
+    /// modem security tag `sec_tag`; answer `key_written`.
+    WriteKey {
+        sec_tag: u32,
+        security_instance: u16,
+    },
+    /// Open `conn` to `Carrier::server_uri(security_instance)`, over DTLS with `sec_tag` or plain
+    /// UDP when `None`; answer `connected` or `connect_failed`.
+    Connect {
+        conn: ConnId,
+        security_instance: u16,
+        sec_tag: Option<u32>,
+    },
+    Close {
+        conn: ConnId,
+    },
+    /// The application agreed: reboot now.
+    Reboot,
+    /// Deliver to the application.
+    Event(CarrierEvent),
+}
+
+/// What to do when a deferral expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Bring the link up, then continue with `then`.
+    Link {
+        then: AfterLink,
+    },
+    Bootstrap,
+    Register,
+}
+
+/// What follows a successful LinkUp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterLink {
+    /// Init: wait for `run`.
+    AwaitRun,
+    /// Keys were written after a bootstrap: report BOOTSTRAPPED and register.
+    Register { bootstrapped: bool },
+    /// Key writing failed: with the link back, defer a new bootstrap by `delay_s`.
+    DeferBootstrap { delay_s: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Created,
+    LinkConnecting { then: AfterLink },
+    Initialized,
+    Bootstrapping,
+    KeysLinkDown,
+    KeysWriting { next: u8 },
+    Registering,
+    Ready,
+    Deferred { until: Instant, retry: Retry },
+}
+
+/// Actions queued for the port.
+const MAX_ACTIONS: usize = 16;
+/// Largest record: header plus bootstrap body.
+const RECORD_BUF: usize = records::HEADER_LEN + bootstrap_record::MAX_BODY;
+/// Body tag: the server asked for a new bootstrap, which has not completed yet.
+const T_NEEDS_BOOTSTRAP: u8 = 100;
+
+/// The carrier library's state, over a record store `S`.
+#[derive(Debug)]
+pub struct Carrier<S: RecordStore> {
+    engine: Engine,
+    store: S,
+    phase: Phase,
+    apn: Option<String<64>>,
+    bootstrapped: bool,
+    /// Which bootstrap slot holds the current record.
+    slot: Current,
+    /// CRC of the persisted body, to save only on change.
+    saved_crc: Option<u32>,
+    connection_backoff: Backoff,
+    pdn_backoff: Backoff,
+    last_connect_error: ConnectError,
+    /// Security instances whose keys are written after a bootstrap.
+    key_plan: Vec<u16, 4>,
+    reboot_ask_at: Option<Instant>,
+    reboot_pending: bool,
+    actions: Deque<PortAction, MAX_ACTIONS>,
+}
+
+/// The factory bootstrap account: Security instance 0.
+fn factory_account(
+    uri: &str,
+    endpoint: &str,
+    psk: Option<&[u8]>,
+) -> Result<SecurityInstance, InitError> {
+    let mut bs = SecurityInstance::new(0);
+    bs.set_uri(uri).map_err(|_| InitError::BadConfig)?;
+    bs.bootstrap = true;
+    bs.mode = mode::PSK;
+    bs.set_identity(endpoint.as_bytes()).map_err(|_| InitError::BadConfig)?;
+    if let Some(psk) = psk {
+        bs.set_secret_key(psk).map_err(|_| InitError::BadConfig)?;
+    }
+    Ok(bs)
+}
+
+/// Reads both slots of `slots` and returns the newest valid record's body in `buf`.
+fn load<'b, S: RecordStore>(
+    store: &mut S,
+    slots: Slots,
+    buf: &'b mut [u8; RECORD_BUF],
+) -> (Current, Option<&'b [u8]>) {
+    let mut generation = |id: u16, buf: &mut [u8; RECORD_BUF]| -> Option<u32> {
+        let n = store.read(id, buf).ok()?;
+        records::open(buf.get(..n)?).ok().map(|(g, _)| g)
+    };
+    let a = generation(slots.a, buf);
+    let b = generation(slots.b, buf);
+    let current = Current::pick(a, b);
+    let id = match current {
+        Current::None => return (current, None),
+        Current::A { .. } => slots.a,
+        Current::B { .. } => slots.b,
+    };
+    let Ok(n) = store.read(id, buf) else { return (Current::None, None) };
+    match buf.get(..n).map(records::open) {
+        Some(Ok((_, body))) => (current, Some(body)),
+        _ => (Current::None, None),
+    }
+}
+
+impl<S: RecordStore> Carrier<S> {
+    /// Builds the carrier: identity from the modem, objects from storage (or the factory
+    /// bootstrap account), nothing sent yet.
+    pub fn new(
+        config: &CarrierConfig,
+        identity: &DeviceIdentity,
+        mut store: S,
+        seed: u64,
+    ) -> Result<Self, InitError> {
+        let operator = identity
+            .home_network
+            .map_or(Operator::Other, |(mcc, mnc)| Operator::from_home_network(mcc, mnc));
+        let msisdn = identity.msisdn.as_deref();
+        let endpoint =
+            endpoint_name(operator, &identity.imei, msisdn).map_err(InitError::Identity)?;
+        let uri = match &config.bootstrap_uri {
+            Some(u) => u.as_str(),
+            None => operator
+                .bootstrap_uri(config.certification_mode)
+                .ok_or(InitError::NoBootstrapServer)?,
+        };
+
+        let mut registry = Registry::new();
+        let mut buf = [0u8; RECORD_BUF];
+        let (slot, body) = load(&mut store, records::BOOTSTRAP, &mut buf);
+        let mut bootstrapped = false;
+        let mut saved_crc = None;
+        if let (Some(body), false) = (body, config.force_bootstrap) {
+            // A persisted bootstrap wins over the configured URI (documented behaviour).
+            if bootstrap_record::decode_into(body, &mut registry).is_ok() {
+                let needs =
+                    records::Fields::new(body).flatten().any(|(t, _)| t == T_NEEDS_BOOTSTRAP);
+                bootstrapped = !needs && registry.security.iter().any(|s| !s.bootstrap);
+                saved_crc = Some(records::crc32(body));
+            }
+        }
+        if registry.security.bootstrap_account().is_none() {
+            let psk = config.psk.as_deref();
+            registry
+                .security
+                .put(factory_account(uri, &endpoint, psk)?)
+                .map_err(|_| InitError::BadConfig)?;
+        }
+
+        let mut engine_config = Config::new(&endpoint).ok_or(InitError::BadConfig)?;
+        engine_config.register_after_bootstrap = false;
+        engine_config.default_binding.clear();
+        let _ = engine_config.default_binding.push_str(match operator {
+            Operator::Other => "U",
+            _ => "UQS",
+        });
+        Ok(Carrier {
+            engine: Engine::new(engine_config, registry, seed),
+            store,
+            phase: Phase::Created,
+            apn: config.apn.clone(),
+            bootstrapped,
+            slot,
+            saved_crc,
+            connection_backoff: Backoff::new(),
+            pdn_backoff: Backoff::new(),
+            last_connect_error: ConnectError::Handshake,
+            key_plan: Vec::new(),
+            reboot_ask_at: None,
+            reboot_pending: false,
+            actions: Deque::new(),
+        })
+    }
+
+    // ----- application-facing -----
+
+    /// `lwm2m_carrier_init`: BSDLIB_INIT, the bootstrap key when needed, CONNECTING, link up.
+    pub fn init(&mut self, _now: Instant) {
+        if self.phase != Phase::Created {
+            return;
+        }
+        self.emit(CarrierEvent::BsdlibInit);
+        if !self.bootstrapped {
+            // The modem is offline after its own init: the bootstrap key goes in now, without a
+            // DISCONNECTING/DISCONNECTED round.
+            if let Some(bs) = self.engine.registry().security.bootstrap_account() {
+                if !bs.secret_key().is_empty() {
+                    let (id, tag) = (bs.id, self.sec_tag(bs.id));
+                    self.push(PortAction::WriteKey { sec_tag: tag, security_instance: id });
+                }
+            }
+        }
+        self.link_connect(AfterLink::AwaitRun);
+    }
+
+    /// True once init has an answer: the link is up (CONNECTED) or its failure was deferred.
+    pub fn init_done(&self) -> bool {
+        !matches!(self.phase, Phase::Created | Phase::LinkConnecting { then: AfterLink::AwaitRun })
+    }
+
+    /// `lwm2m_carrier_run`: start bootstrap or registration.
+    pub fn run(&mut self, now: Instant) {
+        if self.phase == Phase::Initialized {
+            self.start_protocol(now);
+        }
+    }
+
+    /// The application answered REBOOT: `accepted` = its handler returned 0.
+    pub fn reboot_response(&mut self, now: Instant, accepted: bool) {
+        if !self.reboot_pending {
+            return;
+        }
+        if accepted {
+            self.reboot_pending = false;
+            self.reboot_ask_at = None;
+            self.push(PortAction::Reboot);
+        } else {
+            self.reboot_ask_at = Some(now.add_ms(u64::from(REBOOT_ASK_AGAIN_S) * 1000));
+        }
+    }
+
+    /// Changes objects (Device setters) and lets the engine react.
+    pub fn with_registry<R>(&mut self, now: Instant, f: impl FnOnce(&mut Registry) -> R) -> R {
+        let r = self.engine.with_registry(now, f);
+        self.after_engine(now);
+        r
+    }
+
+    pub fn registry(&self) -> &Registry {
+        self.engine.registry()
+    }
+
+    /// The endpoint name (also the PSK identity).
+    pub fn endpoint(&self) -> &str {
+        self.engine.config().endpoint.as_str()
+    }
+
+    pub fn is_bootstrapped(&self) -> bool {
+        self.bootstrapped
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Ready
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    // ----- port-facing -----
+
+    pub fn apn(&self) -> Option<&str> {
+        self.apn.as_deref()
+    }
+
+    /// URI of the server of `security_instance`.
+    pub fn server_uri(&self, security_instance: u16) -> Option<&str> {
+        self.engine.server_uri(security_instance)
+    }
+
+    /// PSK identity and key of `security_instance`, for `WriteKey`.
+    pub fn key_material(&self, security_instance: u16) -> Option<(&[u8], &[u8])> {
+        let s = self.engine.registry().security.get(security_instance)?;
+        Some((s.identity.as_slice(), s.secret_key()))
+    }
+
+    /// Modem security tag of `security_instance`: 25 plus its rank among the Security
+    /// instances, so the four possible accounts use 25..28 whatever their instance ids.
+    pub fn sec_tag(&self, security_instance: u16) -> u32 {
+        let rank =
+            self.engine.registry().security.iter().filter(|s| s.id < security_instance).count();
+        SEC_TAG_BASE + rank as u32
+    }
+
+    pub fn link_up(&mut self, now: Instant) {
+        let Phase::LinkConnecting { then } = self.phase else { return };
+        self.pdn_backoff.reset();
+        self.emit(CarrierEvent::Connected);
+        match then {
+            AfterLink::AwaitRun => self.phase = Phase::Initialized,
+            AfterLink::Register { bootstrapped } => {
+                if bootstrapped {
+                    self.emit(CarrierEvent::Bootstrapped);
+                }
+                self.phase = Phase::Registering;
+                self.engine.start(now);
+            }
+            AfterLink::DeferBootstrap { delay_s } => {
+                self.defer(now, DeferredReason::BootstrapSequence, delay_s, Retry::Bootstrap);
+            }
+        }
+        self.drain_engine(now);
+    }
+
+    pub fn link_failed(&mut self, now: Instant, error: LinkError) {
+        let Phase::LinkConnecting { then } = self.phase else { return };
+        let delay = self.pdn_backoff.pdn_failed();
+        if let LinkError::Attach(value) = error {
+            self.emit(CarrierEvent::Error { code: ErrorCode::ConnectFail, value });
+        }
+        self.defer(now, DeferredReason::PdnActivate, delay, Retry::Link { then });
+    }
+
+    pub fn link_down(&mut self, _now: Instant) {
+        if self.phase != Phase::KeysLinkDown {
+            return;
+        }
+        self.emit(CarrierEvent::Disconnected);
+        self.phase = Phase::KeysWriting { next: 0 };
+        self.write_next_key();
+    }
+
+    pub fn link_down_failed(&mut self, now: Instant, value: i32) {
+        if self.phase != Phase::KeysLinkDown {
+            return;
+        }
+        self.emit(CarrierEvent::Error { code: ErrorCode::DisconnectFail, value });
+        // Keys cannot be written online: bootstrap again later (the result is not saved yet).
+        let delay = self.connection_backoff.connection_failed();
+        self.defer(now, DeferredReason::BootstrapSequence, delay, Retry::Bootstrap);
+    }
+
+    pub fn key_written(&mut self, _now: Instant, _sec_tag: u32, result: Result<(), i32>) {
+        match (self.phase, result) {
+            (Phase::KeysWriting { next }, Ok(())) => {
+                self.phase = Phase::KeysWriting { next: next.saturating_add(1) };
+                self.write_next_key();
+            }
+            (Phase::KeysWriting { .. }, Err(value)) => {
+                self.emit(CarrierEvent::Error { code: ErrorCode::Bootstrap, value });
+                // Not saved: the next attempt bootstraps again, once the link is back.
+                let delay_s = self.connection_backoff.connection_failed();
+                self.link_connect(AfterLink::DeferBootstrap { delay_s });
+            }
+            (_, Err(value)) => {
+                // The bootstrap key at init: report, carry on (the connection will tell).
+                self.emit(CarrierEvent::Error { code: ErrorCode::Bootstrap, value });
+            }
+            _ => {}
+        }
+    }
+
+    pub fn connected(&mut self, now: Instant, conn: ConnId) {
+        self.engine.handle_connected(now, conn);
+        self.drain_engine(now);
+    }
+
+    pub fn connect_failed(&mut self, now: Instant, conn: ConnId, error: ConnectError) {
+        self.last_connect_error = error;
+        self.engine.handle_connect_failed(now, conn);
+        self.drain_engine(now);
+    }
+
+    pub fn handle_datagram(&mut self, now: Instant, conn: ConnId, datagram: &[u8]) {
+        self.engine.handle_datagram(now, conn, datagram);
+        self.after_engine(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.engine.handle_timeout(now);
+        if let Phase::Deferred { until, retry } = self.phase {
+            if now >= until {
+                self.retry(now, retry);
+            }
+        }
+        if self.reboot_ask_at.is_some_and(|t| now >= t) {
+            self.reboot_ask_at = None;
+            self.emit(CarrierEvent::Reboot);
+        }
+        self.after_engine(now);
+    }
+
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<(ConnId, &[u8])> {
+        self.engine.poll_transmit(now)
+    }
+
+    pub fn poll_action(&mut self, now: Instant) -> Option<PortAction> {
+        self.drain_engine(now);
+        self.actions.pop_front()
+    }
+
+    pub fn poll_at(&self) -> Option<Instant> {
+        let deferred = match self.phase {
+            Phase::Deferred { until, .. } => Some(until),
+            _ => None,
+        };
+        [self.engine.poll_at(), deferred, self.reboot_ask_at].into_iter().flatten().min()
+    }
+
+    // ----- internals -----
+
+    fn push(&mut self, action: PortAction) {
+        if self.actions.is_full() {
+            // The runner drains after every input; losing the oldest beats losing the newest.
+            self.actions.pop_front();
+        }
+        let _ = self.actions.push_back(action);
+    }
+
+    fn emit(&mut self, event: CarrierEvent) {
+        self.push(PortAction::Event(event));
+    }
+
+    fn link_connect(&mut self, then: AfterLink) {
+        self.emit(CarrierEvent::Connecting);
+        self.push(PortAction::LinkUp);
+        self.phase = Phase::LinkConnecting { then };
+    }
+
+    fn start_protocol(&mut self, now: Instant) {
+        if self.bootstrapped {
+            self.phase = Phase::Registering;
+            self.engine.start(now);
+        } else {
+            self.phase = Phase::Bootstrapping;
+            self.engine.bootstrap(now);
+        }
+        self.drain_engine(now);
+    }
+
+    fn defer(&mut self, now: Instant, reason: DeferredReason, delay_s: u32, retry: Retry) {
+        self.phase = Phase::Deferred { until: now.add_ms(u64::from(delay_s) * 1000), retry };
+        self.emit(CarrierEvent::Deferred {
+            reason,
+            timeout_s: i32::try_from(delay_s).unwrap_or(i32::MAX),
+        });
+    }
+
+    fn retry(&mut self, now: Instant, retry: Retry) {
+        match retry {
+            Retry::Link { then } => self.link_connect(then),
+            Retry::Bootstrap => {
+                self.phase = Phase::Bootstrapping;
+                self.engine.bootstrap(now);
+            }
+            Retry::Register => {
+                self.phase = Phase::Registering;
+                self.engine.start(now);
+            }
+        }
+    }
+
+    /// Writes the key of the next planned Security instance, or finishes the key phase.
+    fn write_next_key(&mut self) {
+        let Phase::KeysWriting { next } = self.phase else { return };
+        if let Some(&instance) = self.key_plan.get(usize::from(next)) {
+            let tag = self.sec_tag(instance);
+            self.push(PortAction::WriteKey { sec_tag: tag, security_instance: instance });
+            return;
+        }
+        // All keys are in the modem: only now is the bootstrap final and worth saving.
+        self.bootstrapped = true;
+        self.save_bootstrap(false);
+        self.link_connect(AfterLink::Register { bootstrapped: true });
+    }
+
+    /// Moves engine actions to the port queue and reacts to engine events.
+    fn drain_engine(&mut self, now: Instant) {
+        while let Some(action) = self.engine.poll_action(now) {
+            match action {
+                Action::Connect { conn, security_instance } => {
+                    let secure = self
+                        .engine
+                        .registry()
+                        .security
+                        .get(security_instance)
+                        .is_some_and(|s| s.mode != mode::NO_SEC);
+                    let sec_tag = secure.then(|| self.sec_tag(security_instance));
+                    self.push(PortAction::Connect { conn, security_instance, sec_tag });
+                }
+                Action::Close { conn } => self.push(PortAction::Close { conn }),
+                Action::Event(e) => self.on_engine_event(now, e),
+            }
+        }
+    }
+
+    fn after_engine(&mut self, now: Instant) {
+        self.drain_engine(now);
+        if self.bootstrapped && matches!(self.phase, Phase::Registering | Phase::Ready) {
+            // Servers may have written their objects (lifetime, binding): keep storage current.
+            self.save_bootstrap(false);
+        }
+    }
+
+    fn on_engine_event(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::Bootstrapped => {
+                // New keys go into the modem with the link offline.
+                self.key_plan.clear();
+                for s in self.engine.registry().security.iter() {
+                    if s.mode == mode::PSK
+                        && !s.secret_key().is_empty()
+                        && self.key_plan.push(s.id).is_err()
+                    {
+                        break;
+                    }
+                }
+                self.phase = Phase::KeysLinkDown;
+                self.emit(CarrierEvent::Disconnecting);
+                self.push(PortAction::LinkDown);
+            }
+            Event::BootstrapFailed(failure) => {
+                let reason = match (failure, self.last_connect_error) {
+                    (Failure::Connect, ConnectError::NoRoute) => DeferredReason::BootstrapNoRoute,
+                    (Failure::Connect, ConnectError::Handshake) => DeferredReason::BootstrapConnect,
+                    _ => DeferredReason::BootstrapSequence,
+                };
+                let delay = self.connection_backoff.connection_failed();
+                self.defer(now, reason, delay, Retry::Bootstrap);
+            }
+            Event::Registered { .. } => {
+                if self.engine.is_registered() && self.phase == Phase::Registering {
+                    self.connection_backoff.reset();
+                    self.phase = Phase::Ready;
+                    self.emit(CarrierEvent::Ready);
+                }
+            }
+            Event::RegistrationFailed { failure, .. } => {
+                let reason = match (failure, self.last_connect_error) {
+                    (Failure::Connect, ConnectError::NoRoute) => DeferredReason::ServerNoRoute,
+                    (Failure::Connect, ConnectError::Handshake) => DeferredReason::ServerConnect,
+                    _ => DeferredReason::ServerRegistration,
+                };
+                let delay = self.connection_backoff.connection_failed();
+                self.defer(now, reason, delay, Retry::Register);
+            }
+            Event::Reboot | Event::FactoryReset => {
+                if event == Event::FactoryReset {
+                    // Forget the bootstrap: the device comes back as from the factory.
+                    let _ = self.store.delete(records::BOOTSTRAP.a);
+                    let _ = self.store.delete(records::BOOTSTRAP.b);
+                    self.slot = Current::None;
+                    self.saved_crc = None;
+                    self.bootstrapped = false;
+                }
+                self.reboot_pending = true;
+                self.emit(CarrierEvent::Reboot);
+            }
+            Event::BootstrapRequested => {
+                // Remember the request across a power cut until the new bootstrap is saved.
+                self.bootstrapped = false;
+                self.save_bootstrap(true);
+                self.phase = Phase::Bootstrapping;
+            }
+            Event::ServerDisabled { timeout_s, .. } => {
+                self.phase = Phase::Deferred {
+                    until: now.add_ms(u64::from(timeout_s) * 1000),
+                    retry: Retry::Register,
+                };
+                let timeout_s = i32::try_from(timeout_s).unwrap_or(i32::MAX);
+                self.emit(CarrierEvent::Deferred { reason: DeferredReason::NoReason, timeout_s });
+            }
+            Event::Updated { .. } | Event::Deregistered { .. } => {}
+            Event::FirmwareUriWritten | Event::FirmwareUpdate => {
+                // The download engine (FOTA) is not part of this layer yet.
+                log::warn!("firmware update requested; FOTA is not available in this build");
+            }
+        }
+    }
+
+    /// Saves the Security/Server objects to the slot not holding the current record, if they
+    /// changed. A failed write leaves the previous record in place.
+    fn save_bootstrap(&mut self, needs_bootstrap: bool) {
+        let mut body = [0u8; bootstrap_record::MAX_BODY];
+        let Ok(mut n) = bootstrap_record::encode(self.engine.registry(), &mut body) else {
+            log::error!("bootstrap state does not fit its record");
+            return;
+        };
+        if needs_bootstrap {
+            let mut w = records::FieldWriter::new(body.get_mut(n..).unwrap_or_default());
+            if w.u32(T_NEEDS_BOOTSTRAP, 1).is_ok() {
+                n += w.written().len();
+            }
+        }
+        let body = body.get(..n).unwrap_or_default();
+        let crc = records::crc32(body);
+        if self.saved_crc == Some(crc) {
+            return;
+        }
+        let (id, generation) = self.slot.next(records::BOOTSTRAP);
+        let mut rec = [0u8; RECORD_BUF];
+        let result = records::seal(&mut rec, generation, body)
+            .map_err(|e: RecordError| match e {
+                RecordError::Overflow => StoreError::TooLarge,
+                _ => StoreError::Io,
+            })
+            .and_then(|len| self.store.write(id, rec.get(..len).unwrap_or_default()));
+        match result {
+            Ok(()) => {
+                self.slot = if id == records::BOOTSTRAP.a {
+                    Current::A { generation }
+                } else {
+                    Current::B { generation }
+                };
+                self.saved_crc = Some(crc);
+            }
+            Err(e) => log::error!("saving the bootstrap record {id:#x} failed: {e:?}"),
+        }
+    }
+}
