@@ -169,7 +169,6 @@ mod tests {
     use super::*;
     extern crate std;
     use std::format;
-    use std::string::ToString;
 
     fn sample() -> Registry {
         let mut r = Registry::new();

@@ -137,6 +137,17 @@ enum AfterLink {
     Register { bootstrapped: bool },
     /// Key writing failed: with the link back, defer a new bootstrap by `delay_s`.
     DeferBootstrap { delay_s: u32 },
+    /// The bootstrap key was (re)written: bootstrap.
+    Bootstrap,
+}
+
+/// What the key phase is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeysFor {
+    /// The keys a bootstrap delivered: save, then register.
+    Servers,
+    /// The bootstrap key, whose write failed earlier: then bootstrap.
+    Bootstrap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,8 +156,8 @@ enum Phase {
     LinkConnecting { then: AfterLink },
     Initialized,
     Bootstrapping,
-    KeysLinkDown,
-    KeysWriting { next: u8 },
+    KeysLinkDown { keys_for: KeysFor },
+    KeysWriting { next: u8, keys_for: KeysFor },
     Registering,
     Ready,
     Deferred { until: Instant, retry: Retry },
@@ -178,6 +189,10 @@ pub struct Carrier<S: RecordStore> {
     key_plan: Vec<u16, 4>,
     reboot_ask_at: Option<Instant>,
     reboot_pending: bool,
+    /// `run` was called (possibly while init's link was still being retried).
+    run_requested: bool,
+    /// The bootstrap key is known to be in the modem (written at init or before).
+    bootstrap_key_ok: bool,
     actions: Deque<PortAction, MAX_ACTIONS>,
 }
 
@@ -288,6 +303,8 @@ impl<S: RecordStore> Carrier<S> {
             key_plan: Vec::new(),
             reboot_ask_at: None,
             reboot_pending: false,
+            run_requested: false,
+            bootstrap_key_ok: true,
             actions: Deque::new(),
         })
     }
@@ -320,6 +337,7 @@ impl<S: RecordStore> Carrier<S> {
 
     /// `lwm2m_carrier_run`: start bootstrap or registration.
     pub fn run(&mut self, now: Instant) {
+        self.run_requested = true;
         if self.phase == Phase::Initialized {
             self.start_protocol(now);
         }
@@ -401,7 +419,16 @@ impl<S: RecordStore> Carrier<S> {
         self.pdn_backoff.reset();
         self.emit(CarrierEvent::Connected);
         match then {
-            AfterLink::AwaitRun => self.phase = Phase::Initialized,
+            AfterLink::AwaitRun => {
+                self.phase = Phase::Initialized;
+                if self.run_requested {
+                    self.start_protocol(now);
+                }
+            }
+            AfterLink::Bootstrap => {
+                self.phase = Phase::Bootstrapping;
+                self.engine.bootstrap(now);
+            }
             AfterLink::Register { bootstrapped } => {
                 if bootstrapped {
                     self.emit(CarrierEvent::Bootstrapped);
@@ -426,16 +453,14 @@ impl<S: RecordStore> Carrier<S> {
     }
 
     pub fn link_down(&mut self, _now: Instant) {
-        if self.phase != Phase::KeysLinkDown {
-            return;
-        }
+        let Phase::KeysLinkDown { keys_for } = self.phase else { return };
         self.emit(CarrierEvent::Disconnected);
-        self.phase = Phase::KeysWriting { next: 0 };
+        self.phase = Phase::KeysWriting { next: 0, keys_for };
         self.write_next_key();
     }
 
     pub fn link_down_failed(&mut self, now: Instant, value: i32) {
-        if self.phase != Phase::KeysLinkDown {
+        if !matches!(self.phase, Phase::KeysLinkDown { .. }) {
             return;
         }
         self.emit(CarrierEvent::Error { code: ErrorCode::DisconnectFail, value });
@@ -446,8 +471,8 @@ impl<S: RecordStore> Carrier<S> {
 
     pub fn key_written(&mut self, _now: Instant, _sec_tag: u32, result: Result<(), i32>) {
         match (self.phase, result) {
-            (Phase::KeysWriting { next }, Ok(())) => {
-                self.phase = Phase::KeysWriting { next: next.saturating_add(1) };
+            (Phase::KeysWriting { next, keys_for }, Ok(())) => {
+                self.phase = Phase::KeysWriting { next: next.saturating_add(1), keys_for };
                 self.write_next_key();
             }
             (Phase::KeysWriting { .. }, Err(value)) => {
@@ -457,10 +482,11 @@ impl<S: RecordStore> Carrier<S> {
                 self.link_connect(AfterLink::DeferBootstrap { delay_s });
             }
             (_, Err(value)) => {
-                // The bootstrap key at init: report, carry on (the connection will tell).
+                // The bootstrap key at init: report; the next bootstrap attempt writes it again.
+                self.bootstrap_key_ok = false;
                 self.emit(CarrierEvent::Error { code: ErrorCode::Bootstrap, value });
             }
-            _ => {}
+            (_, Ok(())) => self.bootstrap_key_ok = true,
         }
     }
 
@@ -553,6 +579,16 @@ impl<S: RecordStore> Carrier<S> {
     fn retry(&mut self, now: Instant, retry: Retry) {
         match retry {
             Retry::Link { then } => self.link_connect(then),
+            Retry::Bootstrap if !self.bootstrap_key_ok => {
+                // The bootstrap key never made it into the modem: write it (link offline) first.
+                self.key_plan.clear();
+                if let Some(bs) = self.engine.registry().security.bootstrap_account() {
+                    let _ = self.key_plan.push(bs.id);
+                }
+                self.phase = Phase::KeysLinkDown { keys_for: KeysFor::Bootstrap };
+                self.emit(CarrierEvent::Disconnecting);
+                self.push(PortAction::LinkDown);
+            }
             Retry::Bootstrap => {
                 self.phase = Phase::Bootstrapping;
                 self.engine.bootstrap(now);
@@ -566,16 +602,24 @@ impl<S: RecordStore> Carrier<S> {
 
     /// Writes the key of the next planned Security instance, or finishes the key phase.
     fn write_next_key(&mut self) {
-        let Phase::KeysWriting { next } = self.phase else { return };
+        let Phase::KeysWriting { next, keys_for } = self.phase else { return };
         if let Some(&instance) = self.key_plan.get(usize::from(next)) {
             let tag = self.sec_tag(instance);
             self.push(PortAction::WriteKey { sec_tag: tag, security_instance: instance });
             return;
         }
-        // All keys are in the modem: only now is the bootstrap final and worth saving.
-        self.bootstrapped = true;
-        self.save_bootstrap(false);
-        self.link_connect(AfterLink::Register { bootstrapped: true });
+        match keys_for {
+            KeysFor::Servers => {
+                // All keys are in the modem: only now is the bootstrap final and worth saving.
+                self.bootstrapped = true;
+                self.save_bootstrap(false);
+                self.link_connect(AfterLink::Register { bootstrapped: true });
+            }
+            KeysFor::Bootstrap => {
+                self.bootstrap_key_ok = true;
+                self.link_connect(AfterLink::Bootstrap);
+            }
+        }
     }
 
     /// Moves engine actions to the port queue and reacts to engine events.
@@ -619,7 +663,7 @@ impl<S: RecordStore> Carrier<S> {
                         break;
                     }
                 }
-                self.phase = Phase::KeysLinkDown;
+                self.phase = Phase::KeysLinkDown { keys_for: KeysFor::Servers };
                 self.emit(CarrierEvent::Disconnecting);
                 self.push(PortAction::LinkDown);
             }
