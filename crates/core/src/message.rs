@@ -18,7 +18,7 @@ pub struct Head {
 }
 
 impl Head {
-    fn builder<'b>(&self, buf: &'b mut [u8]) -> Result<MessageBuilder<'b>, BuildError> {
+    pub(crate) fn builder<'b>(&self, buf: &'b mut [u8]) -> Result<MessageBuilder<'b>, BuildError> {
         MessageBuilder::new(buf, self.mtype, self.code, self.mid, &self.token)
     }
 }

@@ -143,14 +143,8 @@ impl Engine {
         if let Assembly::Continue(block) = assembly {
             let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
             let head = Head { code: Code::CONTINUE, ..head };
-            let mut b = lwm2m_coap::MessageBuilder::new(
-                &mut s.reply.bytes,
-                head.mtype,
-                head.code,
-                head.mid,
-                &head.token,
-            )
-            .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+            let mut b =
+                head.builder(&mut s.reply.bytes).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
             b.option_uint(opt::BLOCK1, block.to_uint()).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
             return b.finish(0).map_err(|_| Code::INTERNAL_SERVER_ERROR);
         }
@@ -164,14 +158,7 @@ impl Engine {
         }
         let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
         let head = Head { code, ..head };
-        let mut b = lwm2m_coap::MessageBuilder::new(
-            &mut s.reply.bytes,
-            head.mtype,
-            head.code,
-            head.mid,
-            &head.token,
-        )
-        .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+        let mut b = head.builder(&mut s.reply.bytes).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
         let ise = |_| Code::INTERNAL_SERVER_ERROR;
         if let Some(instance) = created {
             // Create answers with the new instance's path (LwM2M 1.0 §5.4.5).
@@ -261,14 +248,9 @@ impl Engine {
                 };
                 let attrs = DiscoverAttrs { store: &self.attrs, short_id };
                 let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
-                let mut b = lwm2m_coap::MessageBuilder::new(
-                    &mut s.reply.bytes,
-                    head.mtype,
-                    Code::CONTENT,
-                    head.mid,
-                    &head.token,
-                )
-                .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+                let mut b = Head { code: Code::CONTENT, ..head }
+                    .builder(&mut s.reply.bytes)
+                    .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
                 b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))
                     .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
                 let mut sink = lwm2m_formats::SliceSink::new(b.payload_space());
