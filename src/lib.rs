@@ -14,5 +14,6 @@ pub use lwm2m_carrier_core::carrier::{
     Carrier, CarrierConfig, CarrierEvent, ConnectError, DeferredReason, DeviceIdentity, ErrorCode,
     InitError, LinkError, PortAction, RecordStore, StoreError,
 };
+pub use lwm2m_carrier_core::objects::{Device, SetError};
 pub use port::{Input, Port};
 pub use runner::{EventHandler, Runner};

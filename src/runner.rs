@@ -3,6 +3,7 @@
 
 use lwm2m_carrier_core::carrier::{Carrier, CarrierEvent, PortAction};
 use lwm2m_carrier_core::config::MAX_DATAGRAM;
+use lwm2m_carrier_core::objects::Device;
 
 use crate::port::{Input, Port};
 
@@ -58,6 +59,17 @@ impl<P: Port, H: EventHandler> Runner<P, H> {
         loop {
             self.step();
         }
+    }
+
+    /// Changes the Device object (the application's setters), e.g.
+    /// `runner.with_device(|d| d.battery_level_set(80))`. Observations and registration updates
+    /// follow from what changed. Setters return `Err(SetError)` with `errno()` = -EINVAL,
+    /// -ENODEV or -ENOMEM for values the object refuses, and change nothing then.
+    pub fn with_device<R>(&mut self, f: impl FnOnce(&mut Device) -> R) -> R {
+        let now = self.port.now();
+        let r = self.carrier.with_registry(now, |registry| f(&mut registry.device));
+        self.drain();
+        r
     }
 
     /// Sends, acts and delivers until the carrier has nothing more to say.
