@@ -1,6 +1,7 @@
 //! The one loop that ties the carrier to a port: feed inputs in, drain outputs, wait until the
 //! next deadline. Every port uses it.
 
+use lwm2m_carrier_core::carrier::fota::{ConnectErrorKind, FotaAction};
 use lwm2m_carrier_core::carrier::{Carrier, CarrierEvent, PortAction};
 use lwm2m_carrier_core::config::MAX_DATAGRAM;
 use lwm2m_carrier_core::objects::Device;
@@ -35,6 +36,8 @@ impl<P: Port, H: EventHandler> Runner<P, H> {
     /// `lwm2m_carrier_init`: runs until the link is up (CONNECTED) or its failure is deferred.
     pub fn init(&mut self) {
         let now = self.port.now();
+        let stored = self.port.dfu().map_or(0, |d| d.offset());
+        self.carrier.set_dfu_stored(stored);
         self.carrier.init(now);
         while !self.carrier.init_done() {
             self.step();
@@ -81,6 +84,25 @@ impl<P: Port, H: EventHandler> Runner<P, H> {
                 self.port.send(conn, datagram);
                 progressed = true;
             }
+            while let Some(action) = self.carrier.poll_fota_action() {
+                progressed = true;
+                let refused = match action {
+                    FotaAction::Connect { host, port, tls } => {
+                        !self.port.fota_connect(host, port, tls)
+                    }
+                    FotaAction::Send(data) => {
+                        self.port.fota_send(data);
+                        false
+                    }
+                    FotaAction::Close => {
+                        self.port.fota_close();
+                        false
+                    }
+                };
+                if refused {
+                    self.carrier.fota_connect_failed(now, ConnectErrorKind::Refused);
+                }
+            }
             while let Some(action) = self.carrier.poll_action(now) {
                 progressed = true;
                 match action {
@@ -120,6 +142,15 @@ impl<P: Port, H: EventHandler> Runner<P, H> {
             Input::KeyWritten { sec_tag, result } => c.key_written(now, sec_tag, result),
             Input::Connected(conn) => c.connected(now, conn),
             Input::ConnectFailed(conn, e) => c.connect_failed(now, conn, e),
+            Input::FotaConnected => c.fota_connected(now),
+            Input::FotaConnectFailed(kind) => c.fota_connect_failed(now, kind),
+            Input::FotaData { len } => {
+                if let (Some(d), Some(sink)) = (self.rx.get(..len), self.port.dfu()) {
+                    c.fota_received(now, d, sink);
+                }
+            }
+            Input::FotaClosed => c.fota_closed(now),
+            Input::FirmwareApplied(result) => c.firmware_applied(now, result),
             Input::Timeout | Input::Wake => {}
         }
         c.handle_timeout(now);

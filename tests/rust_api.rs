@@ -2,7 +2,9 @@
 //! with typed errors. Driven over the simulated port.
 
 use lwm2m_carrier::{Carrier, CarrierEvent, Runner, SetError};
-use lwm2m_carrier_simport::{bootstrap_script, config, identity, MemStore, SimPort, DM_PSK, DM_URI};
+use lwm2m_carrier_simport::{
+    bootstrap_script, config, identity, MemStore, SimPort, DM_PSK, DM_URI,
+};
 use lwm2m_testkit::{cf, BootstrapServer};
 
 #[test]
@@ -21,7 +23,10 @@ fn closure_handler_init_run_and_setters() {
     // Typed errors with the C library's errno values; nothing changes on a refusal.
     assert_eq!(runner.with_device(|d| d.battery_level_set(101)), Err(SetError::Invalid));
     assert_eq!(SetError::Invalid.errno(), -22);
-    assert_eq!(runner.with_device(|d| d.power_source_voltage_set(1, 3800)).map_err(|e| e.errno()), Err(-19));
+    assert_eq!(
+        runner.with_device(|d| d.power_source_voltage_set(1, 3800)).map_err(|e| e.errno()),
+        Err(-19)
+    );
     assert_eq!(runner.with_device(|d| d.battery_level_set(64)), Ok(()));
 
     let h = runner.port.dm.read("/3/0/9", Some(cf::TEXT));

@@ -120,6 +120,8 @@ impl Port for LoopbackPort {
             }
             PortAction::Close { .. } => {}
             PortAction::Reboot => log::warn!("loopback: reboot requested; nothing to reboot"),
+            // No DFU area on the loopback platform: nothing can have been downloaded.
+            PortAction::FirmwareApply => self.shared.push(Input::FirmwareApplied(Err(-95))),
             PortAction::Event(_) => {}
         }
     }

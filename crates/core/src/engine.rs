@@ -154,6 +154,14 @@ impl Engine {
         }
     }
 
+    /// Drops every session without a word to the servers (the link went down under them);
+    /// `start` registers again.
+    pub fn close_all(&mut self) {
+        for i in 0..MAX_SESSIONS {
+            self.close_session(i);
+        }
+    }
+
     /// True when every configured server session is registered.
     pub fn is_registered(&self) -> bool {
         let mut any = false;

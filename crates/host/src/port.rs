@@ -252,6 +252,10 @@ impl Port for HostPort {
         log::debug!("port: {action:?}");
         let link_delay = self.modem.config().link_delay;
         match action {
+            // No DFU sink on the host port yet: nothing was downloaded, so nothing installs.
+            PortAction::FirmwareApply => {
+                self.schedule(Duration::ZERO, Input::FirmwareApplied(Err(-95)));
+            }
             PortAction::LinkUp => {
                 let result = self.modem.link_up();
                 self.schedule(link_delay, result);

@@ -120,6 +120,12 @@ impl Firmware {
     pub fn package_uri(&self) -> &str {
         &self.uri
     }
+    /// Puts back /5/0/1 as persisted before a reboot (not a server write: no effect).
+    pub fn restore_package_uri(&mut self, uri: &str) -> Result<(), SetError> {
+        set_str(&mut self.uri, uri)?;
+        self.dirty |= 1 << 1;
+        Ok(())
+    }
     /// /5/0/3.
     pub fn state(&self) -> FwState {
         self.state

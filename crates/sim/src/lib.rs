@@ -2,12 +2,16 @@
 //! virtual clock against the scripted servers of lwm2m-testkit, with faults on demand (link,
 //! keys, routes, wrong keys, power cuts at any storage write).
 
+pub mod air;
+pub mod firmware;
 pub mod port;
 pub mod store;
 
 use lwm2m_carrier::{Carrier, CarrierConfig, CarrierEvent, DeviceIdentity, Runner};
 use lwm2m_testkit::{BootstrapOp, BootstrapServer, SecurityInstance, ServerInstance};
 
+pub use air::{AirLog, AirStats, Datagram, Dir, DTLS_RECORD_OVERHEAD};
+pub use firmware::{FwServer, VecSink, FW_HOST};
 pub use port::{SimPort, Target, BS_PSK, BS_URI, DM_PSK, DM_URI};
 pub use store::MemStore;
 
@@ -127,6 +131,9 @@ impl Sim {
         port.now = old.now;
         port.bs_psk = old.bs_psk;
         port.dm_psk = old.dm_psk;
+        // The modem's DFU area and the firmware server outlive the device's RAM.
+        port.dfu = old.dfu;
+        port.fw_server = old.fw_server;
         Sim::with(config, store, port, self.seed + 1)
     }
 }

@@ -9,6 +9,8 @@ use lwm2m_carrier::core_engine::ConnId;
 use lwm2m_carrier::{Carrier, ConnectError, Input, LinkError, Port, PortAction};
 use lwm2m_testkit::{BootstrapServer, ManagementServer};
 
+use crate::air::{AirLog, Dir};
+use crate::firmware::{FwServer, VecSink, FW_HOST};
 use crate::store::MemStore;
 
 pub const BS_URI: &str = "coaps://bootstrap.sim:5684";
@@ -39,6 +41,11 @@ pub struct ModemFaults {
 /// The simulated device platform.
 #[derive(Debug)]
 pub struct SimPort {
+    /// The HTTP firmware server at `fw.sim` (port 80 and 443), if any.
+    pub fw_server: Option<FwServer>,
+    /// The modem's DFU area.
+    pub dfu: VecSink,
+    fw_open: bool,
     pub now: u64,
     pub bs: BootstrapServer,
     pub dm: ManagementServer,
@@ -59,6 +66,9 @@ pub struct SimPort {
     pub rebooted: bool,
     /// Every action the carrier asked for, for assertions.
     pub actions: Vec<(u64, PortAction)>,
+    /// Every datagram that crossed the air (sent on an open socket, or delivered to the
+    /// device), for the air report and assertions.
+    pub air: AirLog,
     conns: [Option<Target>; 4],
     pending: Vec<(u64, u64, Pending)>,
     seq: u64,
@@ -68,6 +78,8 @@ pub struct SimPort {
 #[derive(Debug, Clone)]
 enum Pending {
     Input(Input),
+    /// Bytes from the firmware server.
+    Fota(Vec<u8>),
     Datagram(u8, Vec<u8>),
 }
 
@@ -96,6 +108,10 @@ impl SimPort {
             server_retransmit_ms: 3_000,
             rebooted: false,
             actions: Vec::new(),
+            air: AirLog::default(),
+            fw_server: None,
+            dfu: VecSink::default(),
+            fw_open: false,
             conns: [None; 4],
             pending: Vec::new(),
             seq: 0,
@@ -210,6 +226,7 @@ impl Port for SimPort {
                         };
                         if key_ok {
                             self.conns[conn.0 as usize] = Some(t);
+                            self.air.handshakes += 1;
                             Input::Connected(conn)
                         } else {
                             Input::ConnectFailed(conn, ConnectError::Handshake)
@@ -222,6 +239,15 @@ impl Port for SimPort {
             }
             PortAction::Close { conn } => self.conns[conn.0 as usize] = None,
             PortAction::Reboot => self.rebooted = true,
+            PortAction::FirmwareApply => {
+                // The modem installs with the link down.
+                let result = if self.link_up {
+                    Err(-1)
+                } else {
+                    lwm2m_fota::DfuSink::apply(&mut self.dfu).map_err(|_| -5)
+                };
+                self.schedule(500, Pending::Input(Input::FirmwareApplied(result)));
+            }
             PortAction::Event(_) => {}
         }
     }
@@ -230,6 +256,7 @@ impl Port for SimPort {
         let Some(target) = self.conns.get(conn.0 as usize).copied().flatten() else {
             return; // no socket: the datagram is lost.
         };
+        self.air.record(self.now, Dir::Up, target, datagram);
         let replies = match target {
             Target::Bootstrap => self.bs.handle(datagram),
             Target::Management => self.dm.handle(datagram),
@@ -237,6 +264,41 @@ impl Port for SimPort {
         for r in replies {
             self.schedule(2 * self.latency_ms, Pending::Datagram(conn.0, r));
         }
+    }
+
+    fn dfu(&mut self) -> Option<&mut dyn lwm2m_fota::DfuSink> {
+        Some(&mut self.dfu)
+    }
+
+    fn fota_connect(&mut self, host: &str, _port: u16, _tls: bool) -> bool {
+        let result = if !self.link_up {
+            Input::FotaConnectFailed(lwm2m_fota::ConnectErrorKind::Refused)
+        } else if host == FW_HOST && self.fw_server.is_some() {
+            self.fw_open = true;
+            Input::FotaConnected
+        } else {
+            Input::FotaConnectFailed(lwm2m_fota::ConnectErrorKind::Dns)
+        };
+        self.schedule(3 * self.latency_ms, Pending::Input(result));
+        true
+    }
+
+    fn fota_send(&mut self, data: &[u8]) {
+        let Some(server) = self.fw_server.as_mut().filter(|_| self.fw_open) else { return };
+        let (response, cut) = server.respond(data);
+        // TCP delivers in segments: the client's parser must cope with any split.
+        for chunk in response.chunks(500) {
+            self.schedule(2 * self.latency_ms, Pending::Fota(chunk.to_vec()));
+        }
+        if cut {
+            self.fw_open = false;
+            self.schedule(2 * self.latency_ms, Pending::Input(Input::FotaClosed));
+        }
+    }
+
+    fn fota_close(&mut self) {
+        self.fw_open = false;
+        self.pending.retain(|(_, _, p)| !matches!(p, Pending::Fota(_)));
     }
 
     fn wait(&mut self, deadline: Option<Instant>, buf: &mut [u8]) -> Input {
@@ -254,10 +316,16 @@ impl Port for SimPort {
                 let (_, _, p) = self.pending.remove(pos.unwrap_or(0));
                 match p {
                     Pending::Input(i) => i,
+                    Pending::Fota(bytes) => {
+                        let n = bytes.len().min(buf.len());
+                        buf[..n].copy_from_slice(&bytes[..n]);
+                        Input::FotaData { len: n }
+                    }
                     Pending::Datagram(conn, bytes) => {
-                        if self.conns[conn as usize].is_none() {
+                        let Some(target) = self.conns[conn as usize] else {
                             return Input::Timeout; // the socket closed meanwhile.
-                        }
+                        };
+                        self.air.record(self.now, Dir::Down, target, &bytes);
                         let n = bytes.len().min(buf.len());
                         buf[..n].copy_from_slice(&bytes[..n]);
                         Input::Datagram { conn: ConnId(conn), len: n }

@@ -13,6 +13,13 @@ use core::mem::MaybeUninit;
 use core::panic::PanicInfo;
 use cortex_m_rt::entry;
 
+/// What the `ENGINE` static holds: with `carrier`, the carrier, which owns the engine (as on the
+/// device); without, the engine alone.
+#[cfg(feature = "carrier")]
+type EngineState = lwm2m_carrier_core::carrier::Carrier<exercise::ProbeStore>;
+#[cfg(all(feature = "engine", not(feature = "carrier")))]
+type EngineState = lwm2m_carrier_core::Engine;
+
 #[entry]
 fn main() -> ! {
     // Long-lived state lives in statics, as it would on a device, so that `ram_bytes` counts
@@ -20,7 +27,7 @@ fn main() -> ! {
     // `MaybeUninit` keeps them in `.bss` (an `Option` whose `None` is not all-zero bytes would
     // land in `.data` and put an image of itself in flash).
     #[cfg(feature = "engine")]
-    static mut ENGINE: MaybeUninit<lwm2m_carrier_core::Engine> = MaybeUninit::uninit();
+    static mut ENGINE: MaybeUninit<EngineState> = MaybeUninit::uninit();
     // Without the engine, the registry stands alone; with it, the engine owns the registry.
     #[cfg(all(feature = "objects", not(feature = "engine")))]
     static mut REGISTRY: MaybeUninit<lwm2m_objects::Registry> = MaybeUninit::uninit();

@@ -17,6 +17,7 @@ use lwm2m_objects::Registry;
 
 use super::bootstrap_record;
 use super::events::{CarrierEvent, DeferredReason, ErrorCode};
+use super::fota::{self, ConnectErrorKind, FotaAction, FotaError, FotaJob, FwRecord, Status};
 use super::identity::{endpoint_name, IdentityError, Operator};
 use super::records::{self, Current, RecordError, Slots};
 use super::retry::Backoff;
@@ -24,6 +25,9 @@ use super::store::{RecordStore, StoreError};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::event::{Action, ConnId, Event, Failure};
+use lwm2m_fota::download::Download;
+use lwm2m_fota::DfuSink;
+use lwm2m_objects::firmware::FwState;
 
 /// First modem security tag of the Security instances (bootstrap, management, diagnostics,
 /// repository: 25..28). Tag 11 holds the CA for HTTPS firmware downloads.
@@ -111,6 +115,9 @@ pub enum PortAction {
     Close {
         conn: ConnId,
     },
+    /// Install the downloaded firmware image (the port's DFU sink `apply`, a modem re-init on
+    /// nRF91) with the link offline; answer `firmware_applied`.
+    FirmwareApply,
     /// The application agreed: reboot now.
     Reboot,
     /// Deliver to the application.
@@ -153,14 +160,28 @@ enum KeysFor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Created,
-    LinkConnecting { then: AfterLink },
+    LinkConnecting {
+        then: AfterLink,
+    },
     Initialized,
     Bootstrapping,
-    KeysLinkDown { keys_for: KeysFor },
-    KeysWriting { next: u8, keys_for: KeysFor },
+    KeysLinkDown {
+        keys_for: KeysFor,
+    },
+    KeysWriting {
+        next: u8,
+        keys_for: KeysFor,
+    },
     Registering,
     Ready,
-    Deferred { until: Instant, retry: Retry },
+    Deferred {
+        until: Instant,
+        retry: Retry,
+    },
+    /// Update executed: taking the link down to install the image.
+    FotaLinkDown,
+    /// The port is installing the image.
+    FotaApplying,
 }
 
 /// Actions queued for the port.
@@ -189,6 +210,9 @@ pub struct Carrier<S: RecordStore> {
     key_plan: Vec<u16, 4>,
     reboot_ask_at: Option<Instant>,
     reboot_pending: bool,
+    fota: FotaJob,
+    /// Which firmware slot holds the current record.
+    fw_slot: Current,
     /// `run` was called (possibly while init's link was still being retried).
     run_requested: bool,
     /// The bootstrap key is known to be in the modem (written at init or before).
@@ -274,6 +298,12 @@ impl<S: RecordStore> Carrier<S> {
                 saved_crc = Some(records::crc32(body));
             }
         }
+        let mut fw_buf = [0u8; RECORD_BUF];
+        let (fw_slot, fw_body) = load(&mut store, records::FIRMWARE, &mut fw_buf);
+        let mut fota = FotaJob::default();
+        if let Some(rec) = fw_body.and_then(|b| FwRecord::decode(b).ok()) {
+            restore_firmware(&mut registry, &rec, &mut fota);
+        }
         if registry.security.bootstrap_account().is_none() {
             let psk = config.psk.as_deref();
             registry
@@ -303,6 +333,8 @@ impl<S: RecordStore> Carrier<S> {
             key_plan: Vec::new(),
             reboot_ask_at: None,
             reboot_pending: false,
+            fota,
+            fw_slot,
             run_requested: false,
             bootstrap_key_ok: true,
             actions: Deque::new(),
@@ -453,6 +485,12 @@ impl<S: RecordStore> Carrier<S> {
     }
 
     pub fn link_down(&mut self, _now: Instant) {
+        if self.phase == Phase::FotaLinkDown {
+            self.emit(CarrierEvent::Disconnected);
+            self.phase = Phase::FotaApplying;
+            self.push(PortAction::FirmwareApply);
+            return;
+        }
         let Phase::KeysLinkDown { keys_for } = self.phase else { return };
         self.emit(CarrierEvent::Disconnected);
         self.phase = Phase::KeysWriting { next: 0, keys_for };
@@ -513,6 +551,10 @@ impl<S: RecordStore> Carrier<S> {
                 self.retry(now, retry);
             }
         }
+        if let Some(d) = self.fota.download.as_mut() {
+            d.poll(now);
+            self.fota_progress(now);
+        }
         if self.reboot_ask_at.is_some_and(|t| now >= t) {
             self.reboot_ask_at = None;
             self.emit(CarrierEvent::Reboot);
@@ -534,10 +576,156 @@ impl<S: RecordStore> Carrier<S> {
             Phase::Deferred { until, .. } => Some(until),
             _ => None,
         };
-        [self.engine.poll_at(), deferred, self.reboot_ask_at].into_iter().flatten().min()
+        let download = self.fota.download.as_ref().and_then(Download::poll_at);
+        [self.engine.poll_at(), deferred, self.reboot_ask_at, download].into_iter().flatten().min()
+    }
+
+    // ----- firmware update, port-facing -----
+
+    /// Bytes of an image the port's DFU sink already holds (at init: where a download resumes).
+    pub fn set_dfu_stored(&mut self, bytes: u32) {
+        self.fota.stored = bytes;
+    }
+
+    /// The next thing the firmware download needs from the port's HTTP(S) connection.
+    pub fn poll_fota_action(&mut self) -> Option<FotaAction<'_>> {
+        self.fota.download.as_mut()?.poll_action()
+    }
+
+    pub fn fota_connected(&mut self, now: Instant) {
+        if let Some(d) = self.fota.download.as_mut() {
+            d.connected(now);
+        }
+        self.fota_progress(now);
+    }
+
+    pub fn fota_connect_failed(&mut self, now: Instant, kind: ConnectErrorKind) {
+        if let Some(d) = self.fota.download.as_mut() {
+            d.connect_failed(now, kind);
+        }
+        self.fota_progress(now);
+    }
+
+    /// Bytes from the firmware server; the image goes to `sink`.
+    pub fn fota_received<D: DfuSink + ?Sized>(&mut self, now: Instant, data: &[u8], sink: &mut D) {
+        if let Some(d) = self.fota.download.as_mut() {
+            d.received(now, data, sink);
+        }
+        self.fota_progress(now);
+    }
+
+    pub fn fota_closed(&mut self, now: Instant) {
+        if let Some(d) = self.fota.download.as_mut() {
+            d.closed(now);
+        }
+        self.fota_progress(now);
+    }
+
+    /// The port installed the image (`Ok`) or could not (`Err(value)`).
+    pub fn firmware_applied(&mut self, now: Instant, result: Result<(), i32>) {
+        if self.phase != Phase::FotaApplying {
+            return;
+        }
+        match result {
+            Ok(()) => {
+                self.set_firmware(now, FwState::Idle, lwm2m_objects::firmware::result::SUCCESS)
+            }
+            Err(value) => {
+                let e = FotaError::UpdateFailed(lwm2m_fota::DfuError::Io);
+                self.set_firmware(now, FwState::Idle, e.update_result());
+                self.emit(CarrierEvent::Error { code: ErrorCode::FotaFail, value });
+            }
+        }
+        self.save_firmware(now);
+        // The sessions died with the link: register again once it is back.
+        self.engine.close_all();
+        self.drain_engine(now);
+        if result.is_ok() {
+            // The new firmware runs after a reboot; the application may postpone it.
+            self.reboot_pending = true;
+            self.emit(CarrierEvent::Reboot);
+        }
+        self.link_connect(AfterLink::Register { bootstrapped: false });
     }
 
     // ----- internals -----
+
+    /// Sets /5/0/3 and /5/0/5; observers of them are notified.
+    fn set_firmware(&mut self, now: Instant, state: FwState, result: u8) {
+        self.engine.with_registry(now, |r| {
+            r.firmware.set_state(state);
+            let _ = r.firmware.set_result(result);
+        });
+    }
+
+    /// Starts (or resumes from `offset`) the download of the Package URI.
+    fn fota_start(&mut self, now: Instant, offset: u32) {
+        let started = Download::start(self.engine.registry().firmware.package_uri(), offset, now);
+        match started {
+            Ok(d) => {
+                self.fota.download = Some(d);
+                self.fota.saved_offset = offset;
+                self.set_firmware(now, FwState::Downloading, 0);
+                self.save_firmware(now);
+                // Before the first byte: the application must end its TLS sessions now.
+                self.emit(CarrierEvent::FotaStart);
+            }
+            Err(e) => self.fota_failed(now, e),
+        }
+    }
+
+    fn fota_failed(&mut self, now: Instant, e: FotaError) {
+        self.fota.download = None;
+        self.set_firmware(now, FwState::Idle, e.update_result());
+        self.save_firmware(now);
+        self.emit(CarrierEvent::Error { code: fota_error_code(&e), value: 0 });
+    }
+
+    /// Reacts to where the download got: save progress, finish, fail.
+    fn fota_progress(&mut self, now: Instant) {
+        let Some(d) = self.fota.download.as_ref() else { return };
+        match d.status() {
+            Status::Running => {
+                if d.offset().saturating_sub(self.fota.saved_offset) >= fota::SAVE_EVERY_BYTES {
+                    self.save_firmware(now);
+                }
+            }
+            Status::Done { .. } => {
+                self.fota.download = None;
+                self.set_firmware(now, FwState::Downloaded, 0);
+                self.save_firmware(now);
+            }
+            Status::Failed(e) => self.fota_failed(now, e),
+        }
+        self.drain_engine(now);
+    }
+
+    /// Saves the firmware-update state to the slot not holding the current record.
+    fn save_firmware(&mut self, _now: Instant) {
+        let fw = &self.engine.registry().firmware;
+        let offset = self.fota.download.as_ref().map_or(0, Download::offset);
+        let mut uri = String::new();
+        let _ = uri.push_str(fw.package_uri());
+        let rec = FwRecord { state: fw.state(), result: fw.result(), uri, offset };
+        let mut body = [0u8; fota::MAX_BODY];
+        let Ok(n) = rec.encode(&mut body) else { return };
+        let (id, generation) = self.fw_slot.next(records::FIRMWARE);
+        let mut out = [0u8; records::HEADER_LEN + fota::MAX_BODY];
+        let Ok(len) = records::seal(&mut out, generation, body.get(..n).unwrap_or_default()) else {
+            return;
+        };
+        match self.store.write(id, out.get(..len).unwrap_or_default()) {
+            Ok(()) => {
+                self.fw_slot = if id == records::FIRMWARE.a {
+                    Current::A { generation }
+                } else {
+                    Current::B { generation }
+                };
+                self.fota.saved_offset = offset;
+            }
+            Err(e) => log::error!("saving the firmware record {id:#x} failed: {e:?}"),
+        }
+    }
 
     fn push(&mut self, action: PortAction) {
         if self.actions.is_full() {
@@ -681,6 +869,10 @@ impl<S: RecordStore> Carrier<S> {
                     self.connection_backoff.reset();
                     self.phase = Phase::Ready;
                     self.emit(CarrierEvent::Ready);
+                    if let Some(offset) = self.fota.resume_from.take() {
+                        let offset = offset.min(self.fota.stored);
+                        self.fota_start(now, offset);
+                    }
                 }
             }
             Event::RegistrationFailed { failure, .. } => {
@@ -719,9 +911,23 @@ impl<S: RecordStore> Carrier<S> {
                 self.emit(CarrierEvent::Deferred { reason: DeferredReason::NoReason, timeout_s });
             }
             Event::Updated { .. } | Event::Deregistered { .. } => {}
-            Event::FirmwareUriWritten | Event::FirmwareUpdate => {
-                // The download engine (FOTA) is not part of this layer yet.
-                log::warn!("firmware update requested; FOTA is not available in this build");
+            Event::FirmwareUriWritten => {
+                self.fota.download = None;
+                if self.engine.registry().firmware.package_uri().is_empty() {
+                    // An empty URI cancels (LwM2M 1.0 §E.6): back to Idle, result 0.
+                    self.set_firmware(now, FwState::Idle, 0);
+                    self.save_firmware(now);
+                } else {
+                    self.fota_start(now, 0);
+                }
+            }
+            Event::FirmwareUpdate => {
+                // The object accepted Update only in state Downloaded.
+                self.set_firmware(now, FwState::Updating, 0);
+                self.save_firmware(now);
+                self.phase = Phase::FotaLinkDown;
+                self.emit(CarrierEvent::Disconnecting);
+                self.push(PortAction::LinkDown);
             }
         }
     }
@@ -764,5 +970,35 @@ impl<S: RecordStore> Carrier<S> {
             }
             Err(e) => log::error!("saving the bootstrap record {id:#x} failed: {e:?}"),
         }
+    }
+}
+
+/// The C error code of a firmware-update failure.
+fn fota_error_code(e: &FotaError) -> ErrorCode {
+    match e.error_code() {
+        lwm2m_fota::error_code::FOTA_PKG => ErrorCode::FotaPkg,
+        lwm2m_fota::error_code::FOTA_CONN => ErrorCode::FotaConn,
+        lwm2m_fota::error_code::FOTA_CONN_LOST => ErrorCode::FotaConnLost,
+        lwm2m_fota::error_code::FOTA_FAIL => ErrorCode::FotaFail,
+        _ => ErrorCode::FotaProto,
+    }
+}
+
+/// Puts a persisted firmware-update state back into the Firmware object. An update cut off
+/// while installing is reported as failed: whether the image went in is unknown.
+fn restore_firmware(registry: &mut Registry, rec: &FwRecord, fota: &mut FotaJob) {
+    let fw = &mut registry.firmware;
+    let _ = fw.restore_package_uri(&rec.uri);
+    let _ = fw.set_result(rec.result);
+    match rec.state {
+        FwState::Downloading => {
+            fw.set_state(FwState::Downloading);
+            fota.resume_from = Some(rec.offset);
+        }
+        FwState::Updating => {
+            fw.set_state(FwState::Idle);
+            let _ = fw.set_result(lwm2m_objects::firmware::result::UPDATE_FAILED);
+        }
+        state => fw.set_state(state),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod bootstrap_record;
 pub mod events;
+pub mod fota;
 pub mod identity;
 pub mod lifecycle;
 pub mod records;

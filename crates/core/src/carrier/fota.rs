@@ -1,0 +1,115 @@
+//! Firmware update over the air, the carrier's part: the Firmware Update object's pull flow
+//! (Package URI written, download, Update executed) on top of `lwm2m-fota`'s sans-IO download,
+//! and the persisted firmware record that lets a download resume and a result be reported
+//! after a reboot.
+
+use heapless::String;
+use lwm2m_fota::download::Download;
+use lwm2m_objects::firmware::{FwState, FW_URI_LEN};
+
+use super::records::{field_u32, FieldWriter, Fields, RecordError};
+
+pub use lwm2m_fota::download::{Action as FotaAction, ConnectErrorKind, Status};
+pub use lwm2m_fota::{DfuError, DfuSink, FotaError};
+
+/// Save the download offset after this many new bytes (flash wear against lost progress).
+pub const SAVE_EVERY_BYTES: u32 = 32 * 1024;
+
+/// The body of the firmware record.
+pub const MAX_BODY: usize = FW_URI_LEN + 32;
+
+const T_STATE: u8 = 1;
+const T_RESULT: u8 = 2;
+const T_URI: u8 = 3;
+const T_OFFSET: u8 = 4;
+
+/// What survives a reboot of a firmware update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FwRecord {
+    pub state: FwState,
+    pub result: u8,
+    pub uri: String<FW_URI_LEN>,
+    /// Bytes of the image stored when last saved.
+    pub offset: u32,
+}
+
+fn state_of(v: u32) -> FwState {
+    match v {
+        1 => FwState::Downloading,
+        2 => FwState::Downloaded,
+        3 => FwState::Updating,
+        _ => FwState::Idle,
+    }
+}
+
+impl FwRecord {
+    pub fn encode(&self, out: &mut [u8]) -> Result<usize, RecordError> {
+        let mut w = FieldWriter::new(out);
+        w.u32(T_STATE, self.state as u32)?;
+        w.u32(T_RESULT, u32::from(self.result))?;
+        w.field(T_URI, self.uri.as_bytes())?;
+        w.u32(T_OFFSET, self.offset)?;
+        Ok(w.written().len())
+    }
+
+    pub fn decode(body: &[u8]) -> Result<FwRecord, RecordError> {
+        let mut r = FwRecord { state: FwState::Idle, result: 0, uri: String::new(), offset: 0 };
+        for f in Fields::new(body) {
+            let (tag, v) = f?;
+            let num = || field_u32(v).ok_or(RecordError::BadHeader);
+            match tag {
+                T_STATE => r.state = state_of(num()?),
+                T_RESULT => r.result = u8::try_from(num()?).map_err(|_| RecordError::BadHeader)?,
+                T_URI => {
+                    let s = core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?;
+                    r.uri.push_str(s).map_err(|_| RecordError::Overflow)?;
+                }
+                T_OFFSET => r.offset = num()?,
+                _ => {} // from a newer library
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// The download in progress, if any, and what to resume.
+#[derive(Debug, Default)]
+pub struct FotaJob {
+    pub download: Option<Download>,
+    /// Resume a download interrupted by a reboot once READY, from this offset.
+    pub resume_from: Option<u32>,
+    /// Bytes the port's DFU sink holds (told by the port at init).
+    pub stored: u32,
+    /// Offset last saved.
+    pub saved_offset: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trip_and_torn_bodies() {
+        let mut uri = String::new();
+        uri.push_str("https://fw.example/modem-1.2.4.bin").unwrap();
+        let r = FwRecord { state: FwState::Downloading, result: 0, uri, offset: 65536 };
+        let mut buf = [0u8; MAX_BODY];
+        let n = r.encode(&mut buf).unwrap();
+        assert_eq!(FwRecord::decode(&buf[..n]).unwrap(), r);
+        for cut in 1..n {
+            // A torn body either fails or decodes to a prefix of the fields: never panics.
+            let _ = FwRecord::decode(&buf[..cut]);
+        }
+    }
+
+    #[test]
+    fn longest_uri_fits() {
+        let mut uri = String::new();
+        for _ in 0..FW_URI_LEN {
+            uri.push('u').unwrap();
+        }
+        let r = FwRecord { state: FwState::Downloaded, result: 9, uri, offset: u32::MAX };
+        let mut buf = [0u8; MAX_BODY];
+        assert!(r.encode(&mut buf).is_ok());
+    }
+}

@@ -1,0 +1,331 @@
+//! Package URIs: `http://host[:port][/path][?query]` and `https://...`.
+//!
+//! Deliberately small: no user info (`user@host` is refused), no percent-decoding of the host,
+//! no zone ids in IPv6 literals. Every byte must be visible ASCII (0x21..=0x7e), so nothing the
+//! parser accepts can inject a header line into a request. A `#fragment` is dropped.
+
+/// Longest URI accepted (bytes). The LwM2M Package URI resource holds 128; redirects may be
+/// longer, hence the margin.
+pub const MAX_URI_LEN: usize = 255;
+/// Longest host name accepted (DNS limit).
+pub const MAX_HOST_LEN: usize = 253;
+
+/// The transport scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `http://`, default port 80.
+    Http,
+    /// `https://`, default port 443.
+    Https,
+}
+
+impl Scheme {
+    /// 80 or 443.
+    pub const fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+    /// True for HTTPS.
+    pub const fn is_tls(self) -> bool {
+        matches!(self, Scheme::Https)
+    }
+    /// `"http"` or `"https"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// Why a URI was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UriError {
+    /// The empty string.
+    Empty,
+    /// Longer than [`MAX_URI_LEN`].
+    TooLong,
+    /// A byte outside visible ASCII (space, control, non-ASCII), or no `scheme://`.
+    Malformed,
+    /// A well-formed scheme other than `http`/`https` (LwM2M result 9, unsupported protocol).
+    UnsupportedScheme,
+    /// `user@host` forms are not supported.
+    UserInfo,
+    /// Empty or invalid host, or a broken IPv6 literal.
+    BadHost,
+    /// Port not a number in 1..=65535.
+    BadPort,
+}
+
+/// A parsed URI borrowing from its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uri<'a> {
+    /// Scheme.
+    pub scheme: Scheme,
+    /// `host[:port]` exactly as written (brackets kept), used to resolve relative redirects.
+    pub authority: &'a str,
+    /// Host name or address; an IPv6 literal without its brackets.
+    pub host: &'a str,
+    /// True when `host` came from a bracketed IPv6 literal.
+    pub ipv6: bool,
+    /// Port (the scheme's default when none was written).
+    pub port: u16,
+    /// Path and query as written; may be empty or start with `?` (the request adds the `/`).
+    pub path: &'a str,
+}
+
+fn is_visible(b: u8) -> bool {
+    (0x21..=0x7e).contains(&b)
+}
+
+fn is_reg_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn parse_port(s: &str) -> Result<Option<u16>, UriError> {
+    if s.is_empty() {
+        return Ok(None); // "host:" means the default port (RFC 3986 3.2.3)
+    }
+    if s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UriError::BadPort);
+    }
+    let v = s.bytes().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+    match u16::try_from(v) {
+        Ok(p) if p != 0 => Ok(Some(p)),
+        _ => Err(UriError::BadPort),
+    }
+}
+
+impl<'a> Uri<'a> {
+    /// Parses `s`. Never panics.
+    pub fn parse(s: &'a str) -> Result<Uri<'a>, UriError> {
+        if s.is_empty() {
+            return Err(UriError::Empty);
+        }
+        if s.len() > MAX_URI_LEN {
+            return Err(UriError::TooLong);
+        }
+        if !s.bytes().all(is_visible) {
+            return Err(UriError::Malformed);
+        }
+        let sep = s.find("://").ok_or(UriError::Malformed)?;
+        let (scheme_text, rest) = s.split_at(sep);
+        let rest = rest.get(3..).ok_or(UriError::Malformed)?;
+        let scheme = if scheme_text.eq_ignore_ascii_case("http") {
+            Scheme::Http
+        } else if scheme_text.eq_ignore_ascii_case("https") {
+            Scheme::Https
+        } else if !scheme_text.is_empty()
+            && scheme_text.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+            && scheme_text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        {
+            return Err(UriError::UnsupportedScheme);
+        } else {
+            return Err(UriError::Malformed);
+        };
+        let rest = match rest.find('#') {
+            Some(i) => rest.split_at(i).0,
+            None => rest,
+        };
+        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(auth_end);
+        if authority.contains('@') {
+            return Err(UriError::UserInfo);
+        }
+        let (host, ipv6, port_text) = if let Some(inner) = authority.strip_prefix('[') {
+            let close = inner.find(']').ok_or(UriError::BadHost)?;
+            let (host, after) = inner.split_at(close);
+            let after = after.get(1..).unwrap_or("");
+            let port_text = if after.is_empty() {
+                ""
+            } else {
+                after.strip_prefix(':').ok_or(UriError::BadHost)?
+            };
+            let ok = host.len() >= 2
+                && host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+                && host.contains(':');
+            if !ok {
+                return Err(UriError::BadHost);
+            }
+            (host, true, port_text)
+        } else {
+            let (host, port_text) = match authority.rfind(':') {
+                Some(i) => {
+                    let (h, p) = authority.split_at(i);
+                    (h, p.get(1..).unwrap_or(""))
+                }
+                None => (authority, ""),
+            };
+            if host.is_empty()
+                || host.len() > MAX_HOST_LEN
+                || !host.bytes().all(is_reg_name_char)
+                || host.starts_with('.')
+                || host.starts_with('-')
+            {
+                return Err(UriError::BadHost);
+            }
+            (host, false, port_text)
+        };
+        let port = parse_port(port_text)?.unwrap_or(scheme.default_port());
+        Ok(Uri { scheme, authority, host, ipv6, port, path })
+    }
+
+    /// True when the port differs from the scheme's default (the Host header then names it).
+    pub fn explicit_port(&self) -> bool {
+        self.port != self.scheme.default_port()
+    }
+}
+
+/// Resolves a redirect `Location` against `base`, writing the absolute URI into `out`.
+/// Supports absolute URIs, network-path (`//host/p`), absolute-path (`/p`) and relative-path
+/// (`p`, resolved against the base directory; no `..` normalisation) references.
+/// Returns the length written, or `None` when `out` is too small.
+pub fn resolve_reference(base: &Uri<'_>, reference: &str, out: &mut [u8]) -> Option<usize> {
+    let mut w = Writer { buf: out, len: 0 };
+    if reference.contains("://") {
+        w.put(reference)?;
+    } else if let Some(net) = reference.strip_prefix("//") {
+        w.put(base.scheme.as_str())?;
+        w.put("://")?;
+        w.put(net)?;
+    } else {
+        w.put(base.scheme.as_str())?;
+        w.put("://")?;
+        w.put(base.authority)?;
+        if !reference.starts_with('/') {
+            let base_path = match base.path.find('?') {
+                Some(i) => base.path.split_at(i).0,
+                None => base.path,
+            };
+            let dir = match base_path.rfind('/') {
+                Some(i) => base_path.split_at(i + 1).0,
+                None => "/",
+            };
+            w.put(dir)?;
+        }
+        w.put(reference)?;
+    }
+    Some(w.len)
+}
+
+struct Writer<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, s: &str) -> Option<()> {
+        let end = self.len.checked_add(s.len())?;
+        self.buf.get_mut(self.len..end)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http() {
+        let u = Uri::parse("http://example.com/fw/image.bin").unwrap();
+        assert_eq!(u.scheme, Scheme::Http);
+        assert_eq!(u.host, "example.com");
+        assert_eq!(u.port, 80);
+        assert!(!u.explicit_port());
+        assert_eq!(u.path, "/fw/image.bin");
+        assert_eq!(u.authority, "example.com");
+    }
+
+    #[test]
+    fn https_port_query_fragment() {
+        let u = Uri::parse("HTTPS://fw.example.org:8443/a/b?x=1&y=2#frag").unwrap();
+        assert_eq!(u.scheme, Scheme::Https);
+        assert_eq!(u.host, "fw.example.org");
+        assert_eq!(u.port, 8443);
+        assert!(u.explicit_port());
+        assert_eq!(u.path, "/a/b?x=1&y=2");
+    }
+
+    #[test]
+    fn ipv6_literal() {
+        let u = Uri::parse("http://[2001:db8::1]:8080/img").unwrap();
+        assert_eq!(u.host, "2001:db8::1");
+        assert!(u.ipv6);
+        assert_eq!(u.port, 8080);
+        let u = Uri::parse("https://[::1]/img").unwrap();
+        assert_eq!((u.host, u.port), ("::1", 443));
+        assert_eq!(Uri::parse("http://[::1/img"), Err(UriError::BadHost));
+        assert_eq!(Uri::parse("http://[]/img"), Err(UriError::BadHost));
+        assert_eq!(Uri::parse("http://[::1]x/img"), Err(UriError::BadHost));
+        assert_eq!(Uri::parse("http://[zz::1]/img"), Err(UriError::BadHost));
+    }
+
+    #[test]
+    fn empty_path_and_default_port() {
+        let u = Uri::parse("http://h:").unwrap();
+        assert_eq!((u.host, u.port, u.path), ("h", 80, ""));
+        let u = Uri::parse("http://h?q").unwrap();
+        assert_eq!(u.path, "?q");
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(Uri::parse(""), Err(UriError::Empty));
+        assert_eq!(Uri::parse("coap://h/x"), Err(UriError::UnsupportedScheme));
+        assert_eq!(Uri::parse("ftp://h/x"), Err(UriError::UnsupportedScheme));
+        assert_eq!(Uri::parse("://h/x"), Err(UriError::Malformed));
+        assert_eq!(Uri::parse("h/x"), Err(UriError::Malformed));
+        assert_eq!(Uri::parse("http://h/a b"), Err(UriError::Malformed));
+        assert_eq!(Uri::parse("http://h/a\r\nX: y"), Err(UriError::Malformed));
+        assert_eq!(Uri::parse("http://u:p@h/x"), Err(UriError::UserInfo));
+        assert_eq!(Uri::parse("http:///x"), Err(UriError::BadHost));
+        assert_eq!(Uri::parse("http://h_!/x"), Err(UriError::BadHost));
+        assert_eq!(Uri::parse("http://h:0/x"), Err(UriError::BadPort));
+        assert_eq!(Uri::parse("http://h:65536/x"), Err(UriError::BadPort));
+        assert_eq!(Uri::parse("http://h:123456/x"), Err(UriError::BadPort));
+        assert_eq!(Uri::parse("http://h:8a/x"), Err(UriError::BadPort));
+        assert_eq!(Uri::parse("http://é/x"), Err(UriError::Malformed));
+        let mut long = [b'a'; MAX_URI_LEN + 1];
+        long[..7].copy_from_slice(b"http://");
+        assert_eq!(Uri::parse(core::str::from_utf8(&long).unwrap()), Err(UriError::TooLong));
+    }
+
+    #[test]
+    fn resolve() {
+        let base = Uri::parse("https://h:4443/dir/file.bin?x").unwrap();
+        let r = |s: &str| {
+            let mut out = [0u8; MAX_URI_LEN];
+            let n = resolve_reference(&base, s, &mut out).unwrap();
+            std::string::String::from(std_string(&out[..n]))
+        };
+        assert_eq!(r("http://o/x"), "http://o/x");
+        assert_eq!(r("//o:1/x"), "https://o:1/x");
+        assert_eq!(r("/abs"), "https://h:4443/abs");
+        assert_eq!(r("rel.bin"), "https://h:4443/dir/rel.bin");
+        let mut tiny = [0u8; 8];
+        assert_eq!(resolve_reference(&base, "/abs", &mut tiny), None);
+    }
+
+    fn std_string(b: &[u8]) -> &str {
+        core::str::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for s in [
+            "http://",
+            "http://[",
+            "http://]",
+            "http://:",
+            "http://[:]:",
+            "https://a:/",
+            "http://[::1]:",
+        ] {
+            let _ = Uri::parse(s);
+        }
+    }
+}
