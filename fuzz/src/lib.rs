@@ -19,9 +19,16 @@ pub const TARGETS: &[Target] = &[
     Target { name: "coap_decode", run: coap_decode },
     Target { name: "tlv_decode", run: tlv_decode },
     Target { name: "link_decode", run: link_decode },
+    Target { name: "http_response", run: http_response },
     #[cfg(feature = "engine")]
     Target { name: "engine_datagram", run: engine_datagram },
 ];
+
+/// HTTP responses from a firmware server: the parser fed the input whole and split two ways
+/// must never panic and must reach the same result (`fuzz_response` asserts it).
+pub fn http_response(data: &[u8]) {
+    let _ = lwm2m_fota::http::fuzz_response(data);
+}
 
 /// CoAP: parse, walk every option and typed accessor, then re-encode what was parsed and check
 /// that the copy parses to the same message.
