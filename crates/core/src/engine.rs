@@ -53,7 +53,8 @@ enum Outgoing {
 /// retransmission sequence (MAX_TRANSMIT_WAIT, 93 s) or a tenth of the lifetime, whichever is
 /// longer, but never more than half the lifetime.
 pub fn update_margin_s(lifetime_s: u32, max_transmit_wait_ms: u64) -> u32 {
-    let wait_s = u32::try_from(max_transmit_wait_ms.div_ceil(1000)).unwrap_or(u32::MAX);
+    let (q, r) = lwm2m_coap::div_rem_u64(max_transmit_wait_ms, 1000);
+    let wait_s = u32::try_from(q + u64::from(r != 0)).unwrap_or(u32::MAX);
     (lifetime_s / 10).max(wait_s).min(lifetime_s / 2)
 }
 
@@ -315,7 +316,9 @@ impl Engine {
                 _ => {}
             }
         }
-        for o in &self.observations {
+        // A notification already decided waits for the exchange in flight, not for a time:
+        // its pmax deadline is behind it and would make the driver spin.
+        for o in self.observations.iter().filter(|o| !o.pending) {
             let attrs = self.observation_attrs(o);
             if let Some(t) = observe::next_check(&attrs, o.last_sent, o.dirty) {
                 consider(t);
@@ -353,7 +356,7 @@ impl Engine {
         }
         let conn = s.conn;
         if let Some(short_id) = s.short_id() {
-            self.observations.retain(|o| o.short_id != short_id);
+            crate::vecs::retain(&mut self.observations, |o| o.short_id != short_id);
             self.attrs.clear_server(short_id);
         }
         s.reset();
@@ -425,7 +428,7 @@ impl Engine {
 
     fn remove_observation_at(&mut self, idx: usize) {
         if idx < self.observations.len() {
-            self.observations.swap_remove(idx);
+            crate::vecs::swap_remove(&mut self.observations, idx);
             // swap_remove moved the last observation into `idx`: fix exchanges pointing at it.
             let moved_from = self.observations.len();
             for s in self.sessions.iter_mut() {
@@ -506,15 +509,8 @@ impl Engine {
                 let Some(s) = self.sessions.get_mut(i) else { return };
                 s.location.clear();
                 let mut ok = true;
-                for (n, seg) in msg.location_path().enumerate() {
-                    let seg = core::str::from_utf8(seg).unwrap_or("");
-                    if seg.is_empty() || seg.contains('/') {
-                        ok = false;
-                    }
-                    if n > 0 {
-                        ok &= s.location.push('/').is_ok();
-                    }
-                    ok &= s.location.push_str(seg).is_ok();
+                for seg in msg.location_path() {
+                    ok &= s.location.push(seg);
                 }
                 if !ok || s.location.is_empty() {
                     self.fail_session(i, Failure::Protocol);
@@ -782,11 +778,11 @@ impl Engine {
                     binding: s.update.binding.then_some(s.binding.as_str()),
                     links: s.update.links,
                 };
-                message::update(out, head, s.location.as_str(), &reg, &self.registry)
+                message::update(out, head, &s.location, &reg, &self.registry)
             }
             Exchange::Deregister => {
                 let head = Head { code: lwm2m_coap::Code::DELETE, ..head };
-                message::deregister(out, head, s.location.as_str())
+                message::deregister(out, head, &s.location)
             }
             Exchange::Notify { .. } => return false,
         };
@@ -872,14 +868,15 @@ impl Engine {
     /// with the same token or path from the same server. Returns the Observe value to send.
     pub(crate) fn add_observation(&mut self, now: Instant, obs: Observation) -> Option<u32> {
         let _ = now;
-        self.observations
-            .retain(|o| !(o.conn == obs.conn && (o.token == obs.token || o.path == obs.path)));
+        crate::vecs::retain(&mut self.observations, |o| {
+            !(o.conn == obs.conn && (o.token == obs.token || o.path == obs.path))
+        });
         self.observations.push(obs).ok()?;
         Some(obs.seq)
     }
 
     pub(crate) fn cancel_observation(&mut self, conn: ConnId, token: &Token) {
-        self.observations.retain(|o| !(o.conn == conn && o.token == *token));
+        crate::vecs::retain(&mut self.observations, |o| !(o.conn == conn && o.token == *token));
     }
 
     /// Hash and numeric value of what `path` renders now, for a new observation.

@@ -30,6 +30,7 @@ mod message;
 pub mod observe;
 mod request;
 mod session;
+mod vecs;
 
 pub use config::Config;
 pub use engine::{update_margin_s, Engine};

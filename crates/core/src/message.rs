@@ -5,6 +5,8 @@ use lwm2m_coap::{content_format, opt, Block, BuildError, Code, MessageBuilder, M
 use lwm2m_formats::{CountSink, Path, SliceSink, WindowSink};
 use lwm2m_objects::{Ctx, Registry};
 
+use crate::session::Location;
+
 /// Room kept for header, token and options when sizing a block of payload.
 const HEADROOM: usize = 64;
 
@@ -209,13 +211,13 @@ pub fn register(
 pub fn update(
     buf: &mut [u8],
     head: Head,
-    location: &str,
+    location: &Location,
     reg: &Registration<'_>,
     registry: &Registry,
 ) -> Result<usize, BuildError> {
     let mut b = head.builder(buf)?;
-    for segment in location.split('/') {
-        b.option(opt::URI_PATH, segment.as_bytes())?;
+    for segment in location.segments() {
+        b.option(opt::URI_PATH, segment)?;
     }
     if reg.links {
         b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
@@ -231,10 +233,10 @@ pub fn update(
 }
 
 /// De-register: `DELETE /<location>` (LwM2M 1.0 §5.3.3).
-pub fn deregister(buf: &mut [u8], head: Head, location: &str) -> Result<usize, BuildError> {
+pub fn deregister(buf: &mut [u8], head: Head, location: &Location) -> Result<usize, BuildError> {
     let mut b = head.builder(buf)?;
-    for segment in location.split('/') {
-        b.option(opt::URI_PATH, segment.as_bytes())?;
+    for segment in location.segments() {
+        b.option(opt::URI_PATH, segment)?;
     }
     b.finish(0)
 }

@@ -71,7 +71,8 @@ impl Engine {
     pub(crate) fn on_request(&mut self, now: Instant, i: usize, msg: &Message<'_>) {
         let Some(s) = self.sessions.get_mut(i) else { return };
         let conn = s.conn;
-        if msg.mtype == MsgType::Con && self.dedup.seen(conn.0, msg.mid, now) {
+        let reused_id = s.reply_mid == Some(msg.mid) && s.reply_token != msg.token;
+        if msg.mtype == MsgType::Con && self.dedup.seen(conn.0, msg.mid, now) && !reused_id {
             // Same request again: our reply was lost. Send the same reply, do not act twice.
             if s.reply_mid == Some(msg.mid) {
                 s.reply_pending = true;
@@ -97,6 +98,7 @@ impl Engine {
         }
         s.reply.len = len;
         s.reply_mid = (msg.mtype == MsgType::Con).then_some(msg.mid);
+        s.reply_token = msg.token;
         s.reply_pending = true;
         // Every request from the bootstrap server restarts its timeout.
         if let Phase::BootstrapServing { .. } = s.phase {

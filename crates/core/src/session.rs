@@ -103,6 +103,46 @@ pub enum Control {
     Rst(u16),
 }
 
+/// The Location-Path of a registration, segment by segment exactly as the server sent it:
+/// echoed back as Uri-Path options in Update and De-register. Some servers put a '/' inside a
+/// single segment (lwm2m-node-lib answers `rd/1` as one option); echoing keeps them working.
+#[derive(Debug, Clone, Default)]
+pub struct Location {
+    bytes: heapless::Vec<u8, 32>,
+    /// End offset of each segment in `bytes`.
+    ends: heapless::Vec<u8, 4>,
+}
+
+impl Location {
+    pub const fn new() -> Location {
+        Location { bytes: heapless::Vec::new(), ends: heapless::Vec::new() }
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// Appends a segment; false when it does not fit.
+    pub fn push(&mut self, segment: &[u8]) -> bool {
+        let fits = self.bytes.extend_from_slice(segment).is_ok();
+        fits && u8::try_from(self.bytes.len()).is_ok_and(|end| self.ends.push(end).is_ok())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn segments(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&end| {
+            let seg = self.bytes.get(start..usize::from(end)).unwrap_or_default();
+            start = usize::from(end);
+            seg
+        })
+    }
+}
+
 /// What changed since the last registration, to put in the next Update (LwM2M 1.0 §5.3.2:
 /// only changed parameters are sent).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -131,12 +171,15 @@ pub struct Session {
     /// The last reply we sent and the message id it answered (duplicate requests get it again).
     pub reply: Datagram,
     pub reply_mid: Option<u16>,
+    /// Token of the request `reply` answers: a message id reused with another token is a new
+    /// request (a peer reusing ids too early), not a duplicate.
+    pub reply_token: lwm2m_coap::Token,
     pub reply_pending: bool,
     /// Bootstrap-Finish was accepted: once its reply is out, the session closes.
     pub finish_bootstrap_after_reply: bool,
     pub control: Deque<Control, 4>,
-    /// Location-Path segments of the registration, joined with '/'.
-    pub location: String<32>,
+    /// Location-Path of the registration.
+    pub location: Location,
     pub lifetime_s: u32,
     pub binding: String<4>,
     pub links_hash: u32,
@@ -163,10 +206,11 @@ impl Session {
             request: Datagram::new(),
             reply: Datagram::new(),
             reply_mid: None,
+            reply_token: lwm2m_coap::Token::EMPTY,
             reply_pending: false,
             finish_bootstrap_after_reply: false,
             control: Deque::new(),
-            location: String::new(),
+            location: Location::new(),
             lifetime_s: 0,
             binding: String::new(),
             links_hash: 0,
@@ -197,5 +241,25 @@ impl Session {
             self.control.pop_front();
         }
         let _ = self.control.push_back(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_keeps_segments_as_sent() {
+        let mut l = Location::new();
+        assert!(l.push(b"rd/1"));
+        assert!(l.segments().eq([b"rd/1".as_slice()]));
+        l.clear();
+        assert!(l.push(b"rd") && l.push(b"5a3f"));
+        assert!(l.segments().eq([b"rd".as_slice(), b"5a3f".as_slice()]));
+        // Too many or too long: refused, not truncated silently.
+        assert!(l.push(b"x") && l.push(b"y"));
+        assert!(!l.push(b"z"));
+        let mut long = Location::new();
+        assert!(!long.push(&[b'a'; 33]));
     }
 }

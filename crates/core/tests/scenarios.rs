@@ -483,3 +483,81 @@ fn lossy_links_over_many_seeds() {
         assert_eq!(reboots.count(), 1, "seed {seed}: Reboot not executed exactly once");
     }
 }
+
+/// A confirmable notification whose ACKs are lost while an Update comes due: the engine keeps
+/// its deadlines in the future (no busy loop), gives the notification up after its
+/// retransmissions, then sends the Update (found by the interop fault tests).
+#[test]
+fn update_due_while_notification_unacknowledged() {
+    let mut w = World::new(30, 120);
+    let t0 = w.bootstrap_and_register();
+    let h = w.dm.write_attributes("/3/0/9", &["pmax=5"]);
+    w.pump();
+    assert_eq!(w.dm.response(h).unwrap().code, Code::CHANGED);
+    let obs = w.dm.observe("/3/0/9", Some(cf::TEXT));
+    w.pump();
+    assert!(w.dm.response(obs).is_some());
+    // From now on every empty ACK from the server is lost.
+    w.down.drop_if(|(_, d)| d.len() == 4 && d[0] >> 4 == 0x6);
+    w.advance_to(t0 + 300_000);
+    let updates =
+        w.requests_to_dm().iter().filter(|(t, r)| *t > t0 && r.code == Code::POST).count();
+    assert!(updates >= 1, "no Update went out while notifications were stuck");
+}
+
+/// A server reusing a message id with a new token for a new request (lwm2m-node-lib does, well
+/// within EXCHANGE_LIFETIME) gets an answer; a true duplicate (same id, same token) still gets
+/// the cached reply without a second execution.
+#[test]
+fn reused_message_id_with_new_token_is_a_new_request() {
+    use lwm2m_testkit::Msg;
+    let mut w = World::new(31, 300);
+    w.bootstrap_and_register();
+    let now = w.instant();
+    let conn = lwm2m_carrier_core::ConnId(0);
+    let read = |token: &[u8]| {
+        Msg::new(MsgType::Con, Code::GET, 0x4242, token).path("/3/0/9").accept(cf::TEXT).to_bytes()
+    };
+    let mut replies = Vec::new();
+    for token in [&[1u8][..], &[1u8][..], &[2u8][..]] {
+        w.engine.handle_datagram(now, conn, &read(token));
+        while let Some((_, d)) = w.engine.poll_transmit(now) {
+            replies.push(Received::parse(d).unwrap());
+        }
+    }
+    assert_eq!(replies.len(), 3, "{replies:?}");
+    assert_eq!(replies[0].token, replies[1].token, "the duplicate got another reply");
+    assert_eq!(replies[2].token, [2], "the new request was not answered");
+    assert!(replies.iter().all(|r| r.code == Code::CONTENT && r.mid == 0x4242));
+}
+
+/// lwm2m-node-lib answers Register with ONE Location-Path option `rd/1`: the client registers
+/// and echoes the segment back unchanged in its Update (found by the interop tests).
+#[test]
+fn location_path_segment_with_a_slash_is_echoed() {
+    use lwm2m_testkit::{opt, Msg};
+    let mut w = World::new(32, 300);
+    w.bootstrap_and_register();
+    let registry = w.engine.registry().clone();
+    let mut e = lwm2m_carrier_core::Engine::new(support::config(), registry, 33);
+    let conn = lwm2m_carrier_core::ConnId(0);
+    let t = |ms| lwm2m_carrier_core::coap::Instant::from_millis(ms);
+    e.start(t(0));
+    while e.poll_action(t(0)).is_some() {}
+    e.handle_connected(t(0), conn);
+    let register = Received::parse(e.poll_transmit(t(0)).unwrap().1).unwrap();
+    assert_eq!(register.path_str(), "/rd");
+    let ack = Msg::new(MsgType::Ack, Code::CREATED, register.mid, &register.token)
+        .option(opt::LOCATION_PATH, b"rd/1")
+        .to_bytes();
+    e.handle_datagram(t(10), conn, &ack);
+    let mut registered = false;
+    while let Some(a) = e.poll_action(t(10)) {
+        registered |= matches!(a, lwm2m_carrier_core::Action::Event(Event::Registered { .. }));
+    }
+    assert!(registered, "registration refused");
+    e.handle_timeout(t(290_000));
+    let update = Received::parse(e.poll_transmit(t(290_000)).unwrap().1).unwrap();
+    assert_eq!(update.code, Code::POST);
+    assert_eq!(update.path, ["rd/1"], "the segment was not echoed as sent");
+}

@@ -93,26 +93,19 @@ fn run(req: ConnectRequest, events: &Sender<PortMsg>, outgoing: &Receiver<Vec<u8
     let mut buf = vec![0u8; RX_BUF];
     let mut errors = 0;
     loop {
-        loop {
-            match outgoing.try_recv() {
-                Ok(d) => {
-                    if let Err(e) = transport.send(&d) {
-                        // A failed send is a lost datagram; CoAP retransmits.
-                        log::debug!("conn {}: send failed: {e}", conn.0);
-                    }
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    let _ = transport.close();
-                    return;
-                }
-            }
+        if !send_queued(&mut transport, outgoing, conn) {
+            let _ = transport.close();
+            return;
         }
         match transport.recv(&mut buf, IO_POLL) {
             Ok(Some(n)) => {
                 errors = 0;
                 let data = buf.get(..n).unwrap_or_default().to_vec();
                 if !report(ConnEvent::Datagram { conn, serial, data }) {
+                    // The port is gone (a reboot): what it queued before going, such as the
+                    // reply to the request that asked for the reboot, still goes out.
+                    send_queued(&mut transport, outgoing, conn);
+                    let _ = transport.close();
                     return;
                 }
             }
@@ -132,6 +125,22 @@ fn run(req: ConnectRequest, events: &Sender<PortMsg>, outgoing: &Receiver<Vec<u8
                 }
                 thread::sleep(IO_POLL);
             }
+        }
+    }
+}
+
+/// Sends every datagram queued so far; false once the port dropped its sender.
+fn send_queued(transport: &mut Transport, outgoing: &Receiver<Vec<u8>>, conn: ConnId) -> bool {
+    loop {
+        match outgoing.try_recv() {
+            Ok(d) => {
+                if let Err(e) = transport.send(&d) {
+                    // A failed send is a lost datagram; CoAP retransmits.
+                    log::debug!("conn {}: send failed: {e}", conn.0);
+                }
+            }
+            Err(TryRecvError::Empty) => return true,
+            Err(TryRecvError::Disconnected) => return false,
         }
     }
 }

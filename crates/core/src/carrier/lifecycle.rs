@@ -345,7 +345,7 @@ impl<S: RecordStore> Carrier<S> {
 
     /// `lwm2m_carrier_init`: BSDLIB_INIT, the bootstrap key when needed, CONNECTING, link up.
     pub fn init(&mut self, _now: Instant) {
-        if self.phase != Phase::Created {
+        if !matches!(self.phase, Phase::Created) {
             return;
         }
         self.emit(CarrierEvent::BsdlibInit);
@@ -370,7 +370,7 @@ impl<S: RecordStore> Carrier<S> {
     /// `lwm2m_carrier_run`: start bootstrap or registration.
     pub fn run(&mut self, now: Instant) {
         self.run_requested = true;
-        if self.phase == Phase::Initialized {
+        if matches!(self.phase, Phase::Initialized) {
             self.start_protocol(now);
         }
     }
@@ -410,7 +410,7 @@ impl<S: RecordStore> Carrier<S> {
     }
 
     pub fn is_ready(&self) -> bool {
-        self.phase == Phase::Ready
+        matches!(self.phase, Phase::Ready)
     }
 
     pub fn store(&self) -> &S {
@@ -485,7 +485,7 @@ impl<S: RecordStore> Carrier<S> {
     }
 
     pub fn link_down(&mut self, _now: Instant) {
-        if self.phase == Phase::FotaLinkDown {
+        if matches!(self.phase, Phase::FotaLinkDown) {
             self.emit(CarrierEvent::Disconnected);
             self.phase = Phase::FotaApplying;
             self.push(PortAction::FirmwareApply);
@@ -623,7 +623,7 @@ impl<S: RecordStore> Carrier<S> {
 
     /// The port installed the image (`Ok`) or could not (`Err(value)`).
     pub fn firmware_applied(&mut self, now: Instant, result: Result<(), i32>) {
-        if self.phase != Phase::FotaApplying {
+        if !matches!(self.phase, Phase::FotaApplying) {
             return;
         }
         match result {
@@ -865,7 +865,7 @@ impl<S: RecordStore> Carrier<S> {
                 self.defer(now, reason, delay, Retry::Bootstrap);
             }
             Event::Registered { .. } => {
-                if self.engine.is_registered() && self.phase == Phase::Registering {
+                if self.engine.is_registered() && matches!(self.phase, Phase::Registering) {
                     self.connection_backoff.reset();
                     self.phase = Phase::Ready;
                     self.emit(CarrierEvent::Ready);

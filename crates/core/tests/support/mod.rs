@@ -213,6 +213,17 @@ impl World {
                     self.now = self.now.max(t);
                     self.engine.handle_timeout(self.instant());
                     self.server_retransmissions();
+                    self.pump();
+                    // A deadline that stays in the past after it was handled makes a real
+                    // runner spin: the engine must always move it forward.
+                    if let Some(at) = self.engine.poll_at() {
+                        assert!(
+                            at.as_millis() > self.now,
+                            "poll_at {} ms is not after now {} ms once handled",
+                            at.as_millis(),
+                            self.now
+                        );
+                    }
                 }
                 _ => break,
             }
