@@ -28,5 +28,5 @@ pub use reliability::{
     DedupCache, MessageIds, Retransmission, RetransmitDecision, TransmissionParams,
 };
 pub use rng::Rng;
-pub use time::Instant;
+pub use time::{div_rem_u64, Instant};
 pub use token::Token;

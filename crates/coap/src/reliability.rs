@@ -1,6 +1,6 @@
 //! Message-layer reliability (RFC 7252 §4.2, §4.4, §4.5, §4.8).
 
-use crate::{Instant, Rng};
+use crate::{div_rem_u64, Instant, Rng};
 
 /// Transmission parameters (RFC 7252 §4.8). `DEFAULT` holds the RFC values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,10 +22,10 @@ impl TransmissionParams {
     /// ACK_TIMEOUT * ACK_RANDOM_FACTOR * (2^n - 1).
     fn scaled(&self, n: u32) -> u64 {
         let factor = 1u64.checked_shl(n).unwrap_or(u64::MAX).saturating_sub(1);
-        u64::from(self.ack_timeout_ms)
+        let scaled = u64::from(self.ack_timeout_ms)
             .saturating_mul(u64::from(self.ack_random_factor_pct))
-            .saturating_mul(factor)
-            / 100
+            .saturating_mul(factor);
+        div_rem_u64(scaled, 100).0
     }
 
     /// MAX_TRANSMIT_SPAN (§4.8.2): 45 s with the defaults.
@@ -81,8 +81,8 @@ impl Retransmission {
     pub fn start(now: Instant, params: &TransmissionParams, rng: &mut Rng) -> Retransmission {
         let base = params.ack_timeout_ms;
         let spread = u64::from(base)
-            .saturating_mul(u64::from(params.ack_random_factor_pct.saturating_sub(100)))
-            / 100;
+            .saturating_mul(u64::from(params.ack_random_factor_pct.saturating_sub(100)));
+        let spread = div_rem_u64(spread, 100).0;
         let jitter = rng.below(u32::try_from(spread).unwrap_or(u32::MAX));
         let timeout_ms = u64::from(base) + u64::from(jitter);
         Retransmission { deadline: now.add_ms(timeout_ms), timeout_ms, attempts: 0 }
@@ -135,18 +135,30 @@ impl MessageIds {
     }
 }
 
+/// One remembered (peer, message id). `at` is an `Instant` split in two `u32` halves so that an
+/// entry takes 12 bytes instead of 24 (a `u64` would align it to 8 and `Option` add 8 more);
+/// `used` stands for the `Option`.
 #[derive(Clone, Copy, Debug)]
 struct Seen {
-    peer: u8,
+    at: [u32; 2],
     mid: u16,
-    at: Instant,
+    peer: u8,
+    used: bool,
+}
+
+impl Seen {
+    const EMPTY: Seen = Seen { at: [0; 2], mid: 0, peer: 0, used: false };
+
+    fn at(&self) -> Instant {
+        Instant(u64::from(self.at[0]) | u64::from(self.at[1]) << 32)
+    }
 }
 
 /// Remembers recently received (peer, message id) pairs to detect duplicates (§4.5) for
 /// EXCHANGE_LIFETIME. When full, the oldest entry is evicted.
 #[derive(Clone, Debug)]
 pub struct DedupCache<const N: usize> {
-    entries: [Option<Seen>; N],
+    entries: [Seen; N],
     lifetime_ms: u64,
 }
 
@@ -158,45 +170,40 @@ impl<const N: usize> DedupCache<N> {
 
     /// Empty cache forgetting entries after `lifetime_ms`.
     pub fn with_lifetime(lifetime_ms: u64) -> Self {
-        DedupCache { entries: [None; N], lifetime_ms }
+        DedupCache { entries: [Seen::EMPTY; N], lifetime_ms }
     }
 
     /// Records (peer, mid) at `now`; true if it was already seen within the lifetime.
     /// A duplicate does not refresh its entry: the lifetime counts from the first copy.
     pub fn seen(&mut self, peer: u8, mid: u16, now: Instant) -> bool {
         let lifetime = self.lifetime_ms;
-        let live = |e: &Seen| now.saturating_since(e.at) < lifetime;
+        let live = |e: &Seen| now.saturating_since(e.at()) < lifetime;
         let mut slot = None;
         let mut oldest: Option<(usize, Instant)> = None;
-        for (i, e) in self.entries.iter().enumerate() {
-            match e {
-                Some(s) if s.peer == peer && s.mid == mid => {
-                    if live(s) {
-                        return true;
-                    }
-                    slot = Some(i);
+        for (i, s) in self.entries.iter().enumerate() {
+            if s.used && s.peer == peer && s.mid == mid {
+                if live(s) {
+                    return true;
                 }
-                Some(s) if live(s) => {
-                    if oldest.map_or(true, |(_, at)| s.at < at) {
-                        oldest = Some((i, s.at));
-                    }
+                slot = Some(i);
+            } else if s.used && live(s) {
+                if oldest.map_or(true, |(_, at)| s.at() < at) {
+                    oldest = Some((i, s.at()));
                 }
-                _ => {
-                    if slot.is_none() {
-                        slot = Some(i);
-                    }
-                }
+            } else if slot.is_none() {
+                slot = Some(i);
             }
         }
         if let Some(e) = slot.or(oldest.map(|(i, _)| i)).and_then(|i| self.entries.get_mut(i)) {
-            *e = Some(Seen { peer, mid, at: now });
+            let at = now.as_millis();
+            *e = Seen { at: [at as u32, (at >> 32) as u32], mid, peer, used: true };
         }
         false
     }
 
     /// Forgets everything (e.g. on a new DTLS session).
     pub fn clear(&mut self) {
-        self.entries = [None; N];
+        self.entries = [Seen::EMPTY; N];
     }
 }
 

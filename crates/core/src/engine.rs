@@ -21,6 +21,10 @@ use crate::session::{AfterDeregister, Control, Exchange, Inflight, Phase, Role, 
 
 /// Queued actions; the driver drains them after every input.
 const MAX_ACTIONS: usize = 8;
+/// Confirmable requests remembered for duplicate detection. A server sends its next request
+/// only once the previous one is answered (NSTART = 1), so a retransmitted request finds at
+/// most a request or two of the other session after it: eight cover that with room to spare.
+const DEDUP_ENTRIES: usize = 8;
 
 /// The LwM2M client engine. See the crate docs for the driving loop.
 #[derive(Debug)]
@@ -33,12 +37,12 @@ pub struct Engine {
     pub(crate) block1: Block1,
     pub(crate) rng: Rng,
     pub(crate) mids: MessageIds,
-    pub(crate) dedup: DedupCache<16>,
+    pub(crate) dedup: DedupCache<DEDUP_ENTRIES>,
     actions: Deque<Action, MAX_ACTIONS>,
     /// Where empty ACK/RST messages are built (4 bytes each).
     control: [u8; 4],
     /// A session whose Bootstrap-Finish reply is being sent.
-    finish_bootstrap_pending: Option<usize>,
+    finish_bootstrap_pending: Option<u8>,
 }
 
 /// Where the datagram `poll_transmit` hands out lives.
@@ -288,7 +292,7 @@ impl Engine {
 
     /// Finishes a bootstrap whose Bootstrap-Finish reply has gone out.
     fn complete_bootstrap(&mut self, now: Instant) {
-        if let Some(i) = self.finish_bootstrap_pending.take() {
+        if let Some(i) = self.finish_bootstrap_pending.take().map(usize::from) {
             self.close_session(i);
             self.push_action(Action::Event(Event::Bootstrapped));
             if self.config.register_after_bootstrap {
@@ -727,7 +731,7 @@ impl Engine {
                 s.finish_bootstrap_after_reply = false;
                 // The reply to Bootstrap-Finish lives in this session's buffer: close the
                 // session at the next poll, once the driver has sent it.
-                self.finish_bootstrap_pending = Some(i);
+                self.finish_bootstrap_pending = u8::try_from(i).ok();
             }
             return Some(Outgoing::Reply);
         }

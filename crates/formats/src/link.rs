@@ -28,33 +28,75 @@ impl<'s, S: Sink> Writer<'s, S> {
     pub fn continuing(s: &'s mut S) -> Self {
         Writer { s, first: false }
     }
-    fn open(&mut self) -> Result<(), Overflow> {
-        if !self.first {
-            self.s.put(b",")?;
-        }
-        self.first = false;
-        self.s.put(b"<")
+    // Each method forwards to a `&mut dyn Sink` body: one copy of the code for every sink type.
+    fn dyn_writer(&mut self) -> DynWriter<'_> {
+        DynWriter { s: self.s, first: &mut self.first }
     }
     /// `</3/0>` (`</>` for the root).
     pub fn link(&mut self, p: &Path) -> Result<(), Overflow> {
+        self.dyn_writer().link(p)
+    }
+    /// `<target>`, target written as given.
+    pub fn link_str(&mut self, target: &str) -> Result<(), Overflow> {
+        self.dyn_writer().link_str(target)
+    }
+    /// `;name` (a parameter without value).
+    pub fn attr(&mut self, name: &str) -> Result<(), Overflow> {
+        self.dyn_writer().attr(name)
+    }
+    /// `;name=10`
+    pub fn attr_uint(&mut self, name: &str, v: u64) -> Result<(), Overflow> {
+        self.dyn_writer().attr_uint(name, v)
+    }
+    /// `;name=-10`
+    pub fn attr_int(&mut self, name: &str, v: i64) -> Result<(), Overflow> {
+        self.dyn_writer().attr_int(name, v)
+    }
+    /// `;name=1.5` (plain-text float format).
+    pub fn attr_float(&mut self, name: &str, v: Float) -> Result<(), Overflow> {
+        self.dyn_writer().attr_float(name, v)
+    }
+    /// `;name="value"`; `"` and `\` in the value are backslash-escaped.
+    pub fn attr_str(&mut self, name: &str, v: &str) -> Result<(), Overflow> {
+        self.dyn_writer().attr_str(name, v)
+    }
+    /// `;name=value`, value written as given (a token such as `1.0`).
+    pub fn attr_raw(&mut self, name: &str, v: &str) -> Result<(), Overflow> {
+        self.dyn_writer().attr_raw(name, v)
+    }
+}
+
+/// The body of [`Writer`], over `&mut dyn Sink`.
+struct DynWriter<'a> {
+    s: &'a mut dyn Sink,
+    first: &'a mut bool,
+}
+
+impl DynWriter<'_> {
+    fn open(&mut self) -> Result<(), Overflow> {
+        if !*self.first {
+            self.s.put(b",")?;
+        }
+        *self.first = false;
+        self.s.put(b"<")
+    }
+    fn link(&mut self, p: &Path) -> Result<(), Overflow> {
         self.open()?;
         if p.is_root() {
             self.s.put(b"/")?;
         }
         for &id in p.ids() {
             self.s.put(b"/")?;
-            text::put_u64(self.s, id.into())?;
+            text::put_u64_dyn(self.s, id.into())?;
         }
         self.s.put(b">")
     }
-    /// `<target>`, target written as given.
-    pub fn link_str(&mut self, target: &str) -> Result<(), Overflow> {
+    fn link_str(&mut self, target: &str) -> Result<(), Overflow> {
         self.open()?;
         self.s.put(target.as_bytes())?;
         self.s.put(b">")
     }
-    /// `;name` (a parameter without value).
-    pub fn attr(&mut self, name: &str) -> Result<(), Overflow> {
+    fn attr(&mut self, name: &str) -> Result<(), Overflow> {
         self.s.put(b";")?;
         self.s.put(name.as_bytes())
     }
@@ -62,23 +104,19 @@ impl<'s, S: Sink> Writer<'s, S> {
         self.attr(name)?;
         self.s.put(b"=")
     }
-    /// `;name=10`
-    pub fn attr_uint(&mut self, name: &str, v: u64) -> Result<(), Overflow> {
+    fn attr_uint(&mut self, name: &str, v: u64) -> Result<(), Overflow> {
         self.attr_eq(name)?;
-        text::put_u64(self.s, v)
+        text::put_u64_dyn(self.s, v)
     }
-    /// `;name=-10`
-    pub fn attr_int(&mut self, name: &str, v: i64) -> Result<(), Overflow> {
+    fn attr_int(&mut self, name: &str, v: i64) -> Result<(), Overflow> {
         self.attr_eq(name)?;
-        text::write_int(self.s, v)
+        text::write_int_dyn(self.s, v)
     }
-    /// `;name=1.5` (plain-text float format).
-    pub fn attr_float(&mut self, name: &str, v: Float) -> Result<(), Overflow> {
+    fn attr_float(&mut self, name: &str, v: Float) -> Result<(), Overflow> {
         self.attr_eq(name)?;
-        text::write_float(self.s, v)
+        text::write_float_dyn(self.s, v)
     }
-    /// `;name="value"`; `"` and `\` in the value are backslash-escaped.
-    pub fn attr_str(&mut self, name: &str, v: &str) -> Result<(), Overflow> {
+    fn attr_str(&mut self, name: &str, v: &str) -> Result<(), Overflow> {
         self.attr_eq(name)?;
         self.s.put(b"\"")?;
         for part in v.as_bytes().split_inclusive(|&b| b == b'"' || b == b'\\') {
@@ -92,8 +130,7 @@ impl<'s, S: Sink> Writer<'s, S> {
         }
         self.s.put(b"\"")
     }
-    /// `;name=value`, value written as given (a token such as `1.0`).
-    pub fn attr_raw(&mut self, name: &str, v: &str) -> Result<(), Overflow> {
+    fn attr_raw(&mut self, name: &str, v: &str) -> Result<(), Overflow> {
         self.attr_eq(name)?;
         self.s.put(v.as_bytes())
     }
@@ -204,17 +241,60 @@ fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
     }
 }
 
+/// A set of ASCII bytes as a 128-bit mask: one table lookup instead of a search of a list.
+struct ByteSet([u32; 4]);
+
+impl ByteSet {
+    /// The alphanumerics plus `extra`, or every graphic character but `extra` when `invert`.
+    const fn new(extra: &[u8], invert: bool) -> ByteSet {
+        let mut m = [0u32; 4];
+        let mut c = 0u8;
+        while c < 128 {
+            let listed = {
+                let mut k = 0;
+                let mut hit = false;
+                while k < extra.len() {
+                    hit |= extra[k] == c;
+                    k += 1;
+                }
+                hit
+            };
+            let member = if invert {
+                c.is_ascii_graphic() && !listed
+            } else {
+                c.is_ascii_alphanumeric() || listed
+            };
+            if member {
+                m[(c >> 5) as usize] |= 1 << (c & 31);
+            }
+            c += 1;
+        }
+        ByteSet(m)
+    }
+
+    fn contains(&self, c: u8) -> bool {
+        self.0.get(usize::from(c >> 5)).is_some_and(|w| (w >> (c & 31)) & 1 != 0)
+    }
+}
+
+/// Printable ASCII minus the RFC 3986 exclusions.
+const TARGET_CHARS: ByteSet = ByteSet::new(b"<>\"{}|\\^`", true);
+/// RFC 5987 `parmname` characters, plus `*` for RFC 8187 extended names (`title*`).
+const NAME_CHARS: ByteSet = ByteSet::new(b"!#$&+-.^_`|~*", false);
+/// RFC 6690 `ptokenchar`.
+const PTOKEN_CHARS: ByteSet = ByteSet::new(b"!#$%&'()*+-./:<=>?@[]^_`{|}~", false);
+
 /// Characters of an unquoted URI reference (printable ASCII minus the RFC 3986 exclusions).
 fn is_target_char(c: u8) -> bool {
-    c.is_ascii_graphic() && !b"<>\"{}|\\^`".contains(&c)
+    TARGET_CHARS.contains(c)
 }
 /// RFC 5987 `parmname` characters, plus `*` for RFC 8187 extended names (`title*`).
 fn is_name_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"!#$&+-.^_`|~*".contains(&c)
+    NAME_CHARS.contains(c)
 }
 /// RFC 6690 `ptokenchar`.
 fn is_ptoken_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"!#$%&'()*+-./:<=>?@[]^_`{|}~".contains(&c)
+    PTOKEN_CHARS.contains(c)
 }
 
 /// Iterates over the links of a link-format document. Fused after the first error.
@@ -293,7 +373,7 @@ impl<'a> Parser<'a> {
             None => self.done = true,
             Some(b',') => {
                 i += 1;
-                while b.get(i).is_some_and(|c| b" \t\r\n".contains(c)) {
+                while b.get(i).is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
                     i += 1;
                 }
             }

@@ -112,7 +112,7 @@ impl Path {
         if s.is_empty() {
             return Ok(Path::ROOT);
         }
-        Path::from_uri_path(s.split('/').map(str::as_bytes)).and_then(|p| {
+        Path::from_uri_path(s.as_bytes().split(|&c| c == b'/')).and_then(|p| {
             if p.len == 0 {
                 Err(PathError::EmptySegment)
             } else {

@@ -178,8 +178,11 @@ fn div10(v: u64) -> (u64, u32) {
     ((u64::from(hi / 10) << 32) | u64::from(q_lo), low % 10)
 }
 
+// The `Sink`-generic writers of this crate forward to one `&mut dyn Sink` body each, so that
+// every sink type shares the same code (a few indirect calls cost less than a copy per type).
+
 /// Writes `v` in decimal.
-pub(crate) fn put_u64<S: Sink>(s: &mut S, mut v: u64) -> Result<(), Overflow> {
+pub(crate) fn put_u64_dyn(s: &mut dyn Sink, mut v: u64) -> Result<(), Overflow> {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     // Digits of values above u32::MAX one at a time, then a plain u32 loop.
@@ -203,10 +206,14 @@ pub(crate) fn put_u64<S: Sink>(s: &mut S, mut v: u64) -> Result<(), Overflow> {
 
 /// Decimal integer, `-` for negatives.
 pub fn write_int<S: Sink>(s: &mut S, v: i64) -> Result<(), Overflow> {
+    write_int_dyn(s, v)
+}
+
+pub(crate) fn write_int_dyn(s: &mut dyn Sink, v: i64) -> Result<(), Overflow> {
     if v < 0 {
         s.put(b"-")?;
     }
-    put_u64(s, v.unsigned_abs())
+    put_u64_dyn(s, v.unsigned_abs())
 }
 
 /// `0` or `1`.
@@ -216,9 +223,13 @@ pub fn write_bool<S: Sink>(s: &mut S, v: bool) -> Result<(), Overflow> {
 
 /// `object:instance`.
 pub fn write_objlnk<S: Sink>(s: &mut S, v: (u16, u16)) -> Result<(), Overflow> {
-    put_u64(s, v.0.into())?;
+    write_objlnk_dyn(s, v)
+}
+
+fn write_objlnk_dyn(s: &mut dyn Sink, v: (u16, u16)) -> Result<(), Overflow> {
+    put_u64_dyn(s, v.0.into())?;
     s.put(b":")?;
-    put_u64(s, v.1.into())
+    put_u64_dyn(s, v.1.into())
 }
 
 /// Significant digits written for a float: enough for what an `f32` holds.
@@ -270,6 +281,10 @@ fn significant(a: Float) -> (u32, i32) {
 
 /// Decimal float, see the module documentation for the format.
 pub fn write_float<S: Sink>(s: &mut S, v: Float) -> Result<(), Overflow> {
+    write_float_dyn(s, v)
+}
+
+pub(crate) fn write_float_dyn(s: &mut dyn Sink, v: Float) -> Result<(), Overflow> {
     if v.is_nan() {
         return s.put(b"nan");
     }
@@ -317,7 +332,7 @@ pub fn write_float<S: Sink>(s: &mut S, v: Float) -> Result<(), Overflow> {
     }
     if !fixed {
         s.put(if e10 < 0 { b"e-" } else { b"e+" })?;
-        put_u64(s, u64::from(e10.unsigned_abs()))?;
+        put_u64_dyn(s, u64::from(e10.unsigned_abs()))?;
     }
     Ok(())
 }

@@ -264,6 +264,16 @@ pub fn write_header<S: Sink>(
     id: u16,
     value_len: usize,
 ) -> Result<(), Overflow> {
+    write_header_dyn(s, kind, id, value_len)
+}
+
+// The `Sink`-generic writers forward to `&mut dyn Sink` bodies: one copy for every sink type.
+fn write_header_dyn(
+    s: &mut dyn Sink,
+    kind: Kind,
+    id: u16,
+    value_len: usize,
+) -> Result<(), Overflow> {
     if value_len > 0xFF_FFFF {
         return Err(Overflow);
     }
@@ -284,7 +294,11 @@ pub fn write_header<S: Sink>(
 
 /// Writes a TLV with a raw (opaque) value.
 pub fn write_bytes<S: Sink>(s: &mut S, kind: Kind, id: u16, v: &[u8]) -> Result<(), Overflow> {
-    write_header(s, kind, id, v.len())?;
+    write_bytes_dyn(s, kind, id, v)
+}
+
+fn write_bytes_dyn(s: &mut dyn Sink, kind: Kind, id: u16, v: &[u8]) -> Result<(), Overflow> {
+    write_header_dyn(s, kind, id, v.len())?;
     s.put(v)
 }
 
@@ -295,6 +309,10 @@ pub fn write_str<S: Sink>(s: &mut S, kind: Kind, id: u16, v: &str) -> Result<(),
 
 /// Writes an integer TLV using the shortest of 1, 2, 4 or 8 bytes.
 pub fn write_int<S: Sink>(s: &mut S, kind: Kind, id: u16, v: i64) -> Result<(), Overflow> {
+    write_int_dyn(s, kind, id, v)
+}
+
+fn write_int_dyn(s: &mut dyn Sink, kind: Kind, id: u16, v: i64) -> Result<(), Overflow> {
     let n = if i64::from(v as i8) == v {
         1
     } else if i64::from(v as i16) == v {
@@ -304,7 +322,7 @@ pub fn write_int<S: Sink>(s: &mut S, kind: Kind, id: u16, v: i64) -> Result<(), 
     } else {
         8
     };
-    write_bytes(s, kind, id, &v.to_be_bytes()[8 - n..])
+    write_bytes_dyn(s, kind, id, &v.to_be_bytes()[8 - n..])
 }
 
 /// Writes a boolean TLV (one byte, 0 or 1).

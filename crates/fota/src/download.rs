@@ -56,7 +56,7 @@
 
 use lwm2m_coap::Instant;
 
-use crate::http::{ContentRange, Output, Request, ResponseParser};
+use crate::http::{ContentRange, Head, Output, Request, ResponseParser};
 use crate::sink::DfuSink;
 use crate::uri::{resolve_reference, Uri, UriError, MAX_URI_LEN};
 use crate::{FotaError, ProtoError};
@@ -180,7 +180,18 @@ enum Phase {
     Finished,
 }
 
-/// One firmware download (owns its URI, request buffer and parser: about 1.2 KB of RAM).
+/// The request being sent and the parser of its response, in one place: a request is handed
+/// out (`Action::Send`) before any byte of its response can arrive, and the parser starts only
+/// with that first byte, so they never need their memory at the same time.
+#[derive(Clone, Debug)]
+enum Wire {
+    /// The request of the current exchange, until its response starts.
+    Request { bytes: [u8; REQUEST_LEN], len: usize },
+    /// The response being parsed.
+    Response(ResponseParser),
+}
+
+/// One firmware download (owns its URI, request buffer and parser: under 0.8 KB of RAM).
 #[derive(Clone, Debug)]
 pub struct Download {
     cfg: Config,
@@ -190,12 +201,10 @@ pub struct Download {
     status: Status,
     offset: u32,
     total: Option<u32>,
-    req: [u8; REQUEST_LEN],
-    req_len: usize,
     range_last: Option<u32>,
     resp_end: u32,
     in_body: bool,
-    parser: ResponseParser,
+    wire: Wire,
     want_close: bool,
     want_connect: bool,
     want_send: bool,
@@ -238,12 +247,10 @@ impl Download {
             status: Status::Running,
             offset: resume_from,
             total: None,
-            req: [0; REQUEST_LEN],
-            req_len: 0,
             range_last: None,
             resp_end: 0,
             in_body: false,
-            parser: ResponseParser::new(),
+            wire: Wire::Response(ResponseParser::new()),
             want_close: false,
             want_connect: false,
             want_send: false,
@@ -312,7 +319,11 @@ impl Download {
         }
         if self.want_send {
             self.want_send = false;
-            return Some(Action::Send(self.req.get(..self.req_len).unwrap_or(&[])));
+            let bytes = match &self.wire {
+                Wire::Request { bytes, len } => bytes.get(..*len).unwrap_or(&[]),
+                Wire::Response(_) => &[],
+            };
+            return Some(Action::Send(bytes));
         }
         None
     }
@@ -385,9 +396,15 @@ impl Download {
             return;
         }
         self.deadline = Some(now.add_ms(self.cfg.io_timeout_ms));
+        if let Wire::Request { .. } = self.wire {
+            // The response begins: the request was sent (or never will be, once answered).
+            self.wire = Wire::Response(ResponseParser::new());
+            self.want_send = false;
+        }
         let mut data = data;
         while self.phase == Phase::Exchanging {
-            let (n, out) = match self.parser.feed(data) {
+            let Wire::Response(parser) = &mut self.wire else { break };
+            let (n, out) = match parser.feed(data) {
                 Ok(r) => r,
                 Err(e) => return self.fail(FotaError::Protocol(ProtoError::Http(e))),
             };
@@ -408,6 +425,14 @@ impl Download {
                     return self.fail(FotaError::Protocol(ProtoError::LengthMismatch));
                 }
             }
+        }
+    }
+
+    /// The head of the response being parsed, once complete.
+    fn head(&self) -> Option<&Head> {
+        match &self.wire {
+            Wire::Response(p) => p.head(),
+            Wire::Request { .. } => None,
         }
     }
 
@@ -434,6 +459,7 @@ impl Download {
             None
         };
         self.range_last = last;
+        let mut bytes = [0; REQUEST_LEN];
         let written = match stored_uri(&self.uri, self.uri_len) {
             Ok(u) => Request {
                 host: u.host,
@@ -443,15 +469,14 @@ impl Download {
                 range: Some((self.offset, last)),
                 keep_alive: true,
             }
-            .write(&mut self.req)
+            .write(&mut bytes)
             .map_err(|_| UriError::TooLong),
             Err(e) => Err(e),
         };
         match written {
-            Ok(n) => self.req_len = n,
+            Ok(len) => self.wire = Wire::Request { bytes, len },
             Err(e) => return self.fail(FotaError::InvalidUri(e)),
         }
-        self.parser.reset();
         self.in_body = false;
         self.want_send = true;
         self.requests = self.requests.saturating_add(1);
@@ -493,7 +518,7 @@ impl Download {
     }
 
     fn on_head<S: DfuSink + ?Sized>(&mut self, now: Instant, sink: &mut S, rest: &[u8]) {
-        let Some(h) = self.parser.head() else {
+        let Some(h) = self.head() else {
             return self.fail(FotaError::Protocol(ProtoError::UnexpectedData));
         };
         let (status, cl, cr) = (h.status, h.content_length, h.content_range);
@@ -594,8 +619,13 @@ impl Download {
         if trailing {
             return self.fail(FotaError::Protocol(ProtoError::UnexpectedData));
         }
-        let reusable = self.parser.head().is_some_and(|h| h.keep_alive)
-            && matches!(self.parser.feed(&[]), Ok((_, Output::Done)));
+        let reusable = match &mut self.wire {
+            Wire::Response(p) => {
+                p.head().is_some_and(|h| h.keep_alive)
+                    && matches!(p.feed(&[]), Ok((_, Output::Done)))
+            }
+            Wire::Request { .. } => false,
+        };
         if reusable {
             self.send_request(now);
         } else {
@@ -608,13 +638,11 @@ impl Download {
             return self.fail(FotaError::Protocol(ProtoError::TooManyRedirects));
         }
         let mut next = [0u8; MAX_URI_LEN];
-        let resolved = match (
-            self.parser.head().and_then(|h| h.location()),
-            stored_uri(&self.uri, self.uri_len),
-        ) {
-            (Some(loc), Ok(base)) => resolve_reference(&base, loc, &mut next),
-            _ => return self.fail(FotaError::Protocol(ProtoError::BadRedirect)),
-        };
+        let resolved =
+            match (self.head().and_then(|h| h.location()), stored_uri(&self.uri, self.uri_len)) {
+                (Some(loc), Ok(base)) => resolve_reference(&base, loc, &mut next),
+                _ => return self.fail(FotaError::Protocol(ProtoError::BadRedirect)),
+            };
         let Some(n) = resolved else {
             return self.fail(FotaError::InvalidUri(UriError::TooLong));
         };

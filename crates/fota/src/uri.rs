@@ -85,6 +85,12 @@ fn is_reg_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
+/// Where the first `://` starts: a byte search, which is all a three-byte ASCII needle needs
+/// (`str::find` with a `&str` pattern links the general two-way string searcher).
+fn find_scheme_separator(s: &str) -> Option<usize> {
+    s.as_bytes().windows(3).position(|w| w == b"://")
+}
+
 fn parse_port(s: &str) -> Result<Option<u16>, UriError> {
     if s.is_empty() {
         return Ok(None); // "host:" means the default port (RFC 3986 3.2.3)
@@ -108,55 +114,58 @@ impl<'a> Uri<'a> {
         if s.len() > MAX_URI_LEN {
             return Err(UriError::TooLong);
         }
-        if !s.bytes().all(is_visible) {
+        let b = s.as_bytes();
+        if !b.iter().all(|&c| is_visible(c)) {
             return Err(UriError::Malformed);
         }
-        let sep = s.find("://").ok_or(UriError::Malformed)?;
-        let (scheme_text, rest) = s.split_at(sep);
-        let rest = rest.get(3..).ok_or(UriError::Malformed)?;
+        // From here `s` is ASCII: every index is a character boundary, so `sub` never comes
+        // back empty by accident, and byte positions stand for the `str` searches.
+        let sub = |from: usize, to: usize| s.get(from..to).unwrap_or("");
+        let find = |from: usize, to: usize, hit: fn(u8) -> bool| {
+            b.get(from..to)?.iter().position(|&c| hit(c)).map(|i| from + i)
+        };
+        let sep = find_scheme_separator(s).ok_or(UriError::Malformed)?;
+        let scheme_text = sub(0, sep);
         let scheme = if scheme_text.eq_ignore_ascii_case("http") {
             Scheme::Http
         } else if scheme_text.eq_ignore_ascii_case("https") {
             Scheme::Https
-        } else if !scheme_text.is_empty()
-            && scheme_text.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-            && scheme_text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        } else if b.first().is_some_and(|c| c.is_ascii_alphabetic())
+            && sep > 0
+            && scheme_text
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
         {
             return Err(UriError::UnsupportedScheme);
         } else {
             return Err(UriError::Malformed);
         };
-        let rest = match rest.find('#') {
-            Some(i) => rest.split_at(i).0,
-            None => rest,
-        };
-        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(auth_end);
-        if authority.contains('@') {
+        let rest = sep + 3;
+        let end = find(rest, b.len(), |c| c == b'#').unwrap_or(b.len());
+        let auth_end = find(rest, end, |c| c == b'/' || c == b'?').unwrap_or(end);
+        let (authority, path) = (sub(rest, auth_end), sub(auth_end, end));
+        if find(rest, auth_end, |c| c == b'@').is_some() {
             return Err(UriError::UserInfo);
         }
-        let (host, ipv6, port_text) = if let Some(inner) = authority.strip_prefix('[') {
-            let close = inner.find(']').ok_or(UriError::BadHost)?;
-            let (host, after) = inner.split_at(close);
-            let after = after.get(1..).unwrap_or("");
-            let port_text = if after.is_empty() {
-                ""
-            } else {
-                after.strip_prefix(':').ok_or(UriError::BadHost)?
+        let (host, ipv6, port_text) = if b.get(rest) == Some(&b'[') {
+            let close = find(rest, auth_end, |c| c == b']').ok_or(UriError::BadHost)?;
+            let host = sub(rest + 1, close);
+            let port_text = match b.get(close + 1..auth_end) {
+                Some([]) | None => "",
+                Some([b':', ..]) => sub(close + 2, auth_end),
+                Some(_) => return Err(UriError::BadHost),
             };
             let ok = host.len() >= 2
-                && host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-                && host.contains(':');
+                && host.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+                && host.bytes().any(|c| c == b':');
             if !ok {
                 return Err(UriError::BadHost);
             }
             (host, true, port_text)
         } else {
-            let (host, port_text) = match authority.rfind(':') {
-                Some(i) => {
-                    let (h, p) = authority.split_at(i);
-                    (h, p.get(1..).unwrap_or(""))
-                }
+            let colon = authority.bytes().rposition(|c| c == b':').map(|i| rest + i);
+            let (host, port_text) = match colon {
+                Some(i) => (sub(rest, i), sub(i + 1, auth_end)),
                 None => (authority, ""),
             };
             if host.is_empty()
@@ -185,7 +194,7 @@ impl<'a> Uri<'a> {
 /// Returns the length written, or `None` when `out` is too small.
 pub fn resolve_reference(base: &Uri<'_>, reference: &str, out: &mut [u8]) -> Option<usize> {
     let mut w = Writer { buf: out, len: 0 };
-    if reference.contains("://") {
+    if find_scheme_separator(reference).is_some() {
         w.put(reference)?;
     } else if let Some(net) = reference.strip_prefix("//") {
         w.put(base.scheme.as_str())?;

@@ -102,11 +102,13 @@ impl Acl {
     }
     /// Removes the instances guarding `/object_id/instance_id`.
     pub fn remove_for(&mut self, object_id: u16, instance_id: u16) {
-        self.insts.retain(|a| !(a.object_id == object_id && a.instance_id == instance_id));
+        crate::vecs::retain(&mut self.insts, |a| {
+            !(a.object_id == object_id && a.instance_id == instance_id)
+        });
     }
     /// Removes the instances guarding any instance of `object_id`.
     pub fn remove_object(&mut self, object_id: u16) {
-        self.insts.retain(|a| a.object_id != object_id);
+        crate::vecs::retain(&mut self.insts, |a| a.object_id != object_id);
     }
     /// Removes every instance.
     pub fn clear(&mut self) {
@@ -179,7 +181,8 @@ impl Object for Acl {
                 Some(i) if a.entries[i].0 == id => a.entries[i].1 = n,
                 at => {
                     let at = at.unwrap_or(a.entries.len());
-                    a.entries.insert(at, (id, n)).map_err(|_| Code::BAD_REQUEST)?;
+                    crate::vecs::insert(&mut a.entries, at, (id, n))
+                        .map_err(|_| Code::BAD_REQUEST)?;
                 }
             },
             _ => return Err(Code::BAD_REQUEST),
@@ -212,7 +215,7 @@ impl Object for Acl {
     }
     fn delete(&mut self, inst: u16) -> Result<(), Code> {
         let i = pos(&self.insts, inst, |s| s.id).ok_or(Code::NOT_FOUND)?;
-        self.insts.remove(i);
+        crate::vecs::remove(&mut self.insts, i);
         Ok(())
     }
 }

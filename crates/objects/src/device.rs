@@ -204,12 +204,14 @@ impl Device {
     /// /3/0/6 Available Power Sources. Valid values: see [`power`] (3 is not a power source);
     /// at most 8, no duplicates. Sources kept keep their voltage and current, new ones start
     /// at 0, removed ones lose theirs.
+    // `contains` on bytes links the word-at-a-time `memchr`, which these few entries do not need.
+    #[allow(clippy::manual_contains)]
     pub fn avail_power_sources_set(&mut self, sources: &[u8]) -> Result<(), SetError> {
         if sources.len() > MAX_POWER_SOURCES {
             return Err(SetError::Invalid);
         }
         for (i, &s) in sources.iter().enumerate() {
-            if s == 3 || s > power::SOLAR || sources[..i].contains(&s) {
+            if s == 3 || s > power::SOLAR || sources[..i].iter().any(|&x| x == s) {
                 return Err(SetError::Invalid);
             }
         }
@@ -273,12 +275,14 @@ impl Device {
         Ok(())
     }
     /// Adds an error code 0..=8 to /3/0/11 (0 = no error: nothing to add).
+    // `contains` on bytes links the word-at-a-time `memchr`, which these few entries do not need.
+    #[allow(clippy::manual_contains)]
     pub fn error_code_add(&mut self, code: i32) -> Result<(), SetError> {
         if !(0..=MAX_ERROR_CODE).contains(&code) {
             return Err(SetError::Invalid);
         }
         let c = code as u8;
-        if c != 0 && !self.errors.contains(&c) {
+        if c != 0 && !self.errors.iter().any(|&x| x == c) {
             self.errors.push(c).map_err(|_| SetError::NoMemory)?;
             self.mark(11);
         }
@@ -290,14 +294,15 @@ impl Device {
             return Err(SetError::Invalid);
         }
         if let Some(i) = self.errors.iter().position(|&e| i32::from(e) == code) {
-            self.errors.remove(i);
+            crate::vecs::remove(&mut self.errors, i);
             self.mark(11);
         }
         Ok(())
     }
     /// /3/0/13 Current Time: `unix_s` now; later reads advance with `now`.
     pub fn current_time_set(&mut self, unix_s: i64, now: Instant) {
-        self.time_base_s = unix_s.saturating_sub((now.as_millis() / 1000) as i64);
+        self.time_base_s =
+            unix_s.saturating_sub(lwm2m_coap::div_rem_u64(now.as_millis(), 1000).0 as i64);
         self.mark(13);
     }
     /// /3/0/14 UTC Offset (e.g. `+02:00`).
@@ -311,7 +316,7 @@ impl Device {
 
     /// Current Time at `now`, unix seconds.
     pub fn current_time(&self, now: Instant) -> i64 {
-        self.time_base_s.saturating_add((now.as_millis() / 1000) as i64)
+        self.time_base_s.saturating_add(lwm2m_coap::div_rem_u64(now.as_millis(), 1000).0 as i64)
     }
     /// /3/0/14.
     pub fn utc_offset(&self) -> &str {

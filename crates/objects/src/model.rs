@@ -379,7 +379,7 @@ pub(crate) fn insert_sorted<T, const N: usize>(
         return Err(Code::BAD_REQUEST);
     }
     let at = v.iter().position(|x| key(x) > id).unwrap_or(v.len());
-    v.insert(at, item).map_err(|_| Code::BAD_REQUEST)
+    crate::vecs::insert(v, at, item).map_err(|_| Code::BAD_REQUEST)
 }
 
 #[cfg(test)]

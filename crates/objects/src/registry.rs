@@ -592,7 +592,10 @@ impl Registry {
             }
             let mut fx = None;
             for t in tlv::Reader::new(payload).flatten() {
-                fx = write_inst(obj, ctx, bs, t.id, t.value, replace, dry)?.or(fx);
+                let e = write_inst(obj, ctx, bs, t.id, t.value, replace, dry)?;
+                if e.is_some() {
+                    fx = e;
+                }
             }
             return Ok(fx);
         };
@@ -928,7 +931,7 @@ fn write_inst(
         if def.kind == Kind::Exec || !(bs || def.ops.writable()) {
             return Err(Code::METHOD_NOT_ALLOWED);
         }
-        fx = match (t.kind, def.multiple) {
+        let e = match (t.kind, def.multiple) {
             (tlv::Kind::Resource, false) => {
                 let v = decode_tlv(def.kind, t.value)?;
                 obj.write(ctx, i, def.id, None, &v, dry)?
@@ -937,8 +940,11 @@ fn write_inst(
                 write_multi(obj, ctx, i, &def, t.value, replace, dry)?
             }
             _ => return Err(Code::BAD_REQUEST),
+        };
+        // `e.or(fx)` without a select between the two (LLVM copies that through memmove).
+        if e.is_some() {
+            fx = e;
         }
-        .or(fx);
     }
     Ok(fx)
 }
@@ -964,7 +970,10 @@ fn write_multi(
             return Err(Code::BAD_REQUEST);
         }
         let v = decode_tlv(def.kind, t.value)?;
-        fx = obj.write(ctx, i, def.id, Some(t.id), &v, dry)?.or(fx);
+        let e = obj.write(ctx, i, def.id, Some(t.id), &v, dry)?;
+        if e.is_some() {
+            fx = e;
+        }
         ris.push(t.id).map_err(bad)?;
     }
     if dry && !obj.multi_fits(i, def.id, &ris, replace) {

@@ -152,7 +152,7 @@ impl Security {
     }
     /// Removes every instance except the Bootstrap-Server account.
     pub fn remove_all_but_bootstrap(&mut self) {
-        self.insts.retain(|s| s.bootstrap);
+        crate::vecs::retain(&mut self.insts, |s| s.bootstrap);
     }
 }
 
@@ -253,7 +253,7 @@ impl Object for Security {
     }
     fn delete(&mut self, inst: u16) -> Result<(), Code> {
         let i = pos(&self.insts, inst, |s| s.id).ok_or(Code::NOT_FOUND)?;
-        self.insts.remove(i);
+        crate::vecs::remove(&mut self.insts, i);
         Ok(())
     }
 }

@@ -198,7 +198,7 @@ impl Object for Server {
     }
     fn delete(&mut self, inst: u16) -> Result<(), Code> {
         let i = pos(&self.insts, inst, |s| s.id).ok_or(Code::NOT_FOUND)?;
-        self.insts.remove(i);
+        crate::vecs::remove(&mut self.insts, i);
         Ok(())
     }
 }
