@@ -147,7 +147,7 @@ impl AttributeStore {
         let pos = self.entries.iter().position(|e| e.short_id == short_id && e.path == *path);
         match (pos, is_empty(&attrs)) {
             (Some(i), true) => {
-                crate::vecs::swap_remove(&mut self.entries, i);
+                lwm2m_objects::vecs::swap_remove(&mut self.entries, i);
             }
             (Some(i), false) => {
                 if let Some(e) = self.entries.get_mut(i) {
@@ -192,7 +192,7 @@ impl AttributeStore {
 
     /// Forgets everything a server set (de-registration, re-bootstrap).
     pub fn clear_server(&mut self, short_id: u16) {
-        crate::vecs::retain(&mut self.entries, |e| e.short_id != short_id);
+        lwm2m_objects::vecs::retain(&mut self.entries, |e| e.short_id != short_id);
     }
 }
 

@@ -360,7 +360,7 @@ impl Engine {
         }
         let conn = s.conn;
         if let Some(short_id) = s.short_id() {
-            crate::vecs::retain(&mut self.observations, |o| o.short_id != short_id);
+            lwm2m_objects::vecs::retain(&mut self.observations, |o| o.short_id != short_id);
             self.attrs.clear_server(short_id);
         }
         s.reset();
@@ -432,7 +432,7 @@ impl Engine {
 
     fn remove_observation_at(&mut self, idx: usize) {
         if idx < self.observations.len() {
-            crate::vecs::swap_remove(&mut self.observations, idx);
+            lwm2m_objects::vecs::swap_remove(&mut self.observations, idx);
             // swap_remove moved the last observation into `idx`: fix exchanges pointing at it.
             let moved_from = self.observations.len();
             for s in self.sessions.iter_mut() {
@@ -872,7 +872,7 @@ impl Engine {
     /// with the same token or path from the same server. Returns the Observe value to send.
     pub(crate) fn add_observation(&mut self, now: Instant, obs: Observation) -> Option<u32> {
         let _ = now;
-        crate::vecs::retain(&mut self.observations, |o| {
+        lwm2m_objects::vecs::retain(&mut self.observations, |o| {
             !(o.conn == obs.conn && (o.token == obs.token || o.path == obs.path))
         });
         self.observations.push(obs).ok()?;
@@ -880,7 +880,9 @@ impl Engine {
     }
 
     pub(crate) fn cancel_observation(&mut self, conn: ConnId, token: &Token) {
-        crate::vecs::retain(&mut self.observations, |o| !(o.conn == conn && o.token == *token));
+        lwm2m_objects::vecs::retain(&mut self.observations, |o| {
+            !(o.conn == conn && o.token == *token)
+        });
     }
 
     /// Hash and numeric value of what `path` renders now, for a new observation.

@@ -30,7 +30,6 @@ mod message;
 pub mod observe;
 mod request;
 mod session;
-mod vecs;
 
 pub use config::Config;
 pub use engine::{update_margin_s, Engine};

@@ -35,7 +35,7 @@ pub mod model;
 pub mod registry;
 pub mod security;
 pub mod server;
-mod vecs;
+pub mod vecs;
 
 pub use acl::{Acl, AclInstance};
 pub use conn_mon::ConnMon;

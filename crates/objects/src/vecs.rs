@@ -1,6 +1,7 @@
-//! Order-keeping removal and insertion on `heapless::Vec` by swapping neighbours.
+//! Removal and insertion on `heapless::Vec` by swapping neighbours, for this crate and the
+//! engine.
 //!
-//! `Vec::remove`, `insert` and `retain` shift elements with `ptr::copy`, which links the
+//! `Vec::remove`, `insert`, `retain` and `swap_remove` shift elements with `ptr::copy`, which links the
 //! general `memmove` (about 1.6 KB on Cortex-M). The vectors here hold a handful of entries, so
 //! moving them one swap at a time costs nothing that matters and keeps `memmove` out of the
 //! image. Same results as the `Vec` methods.
@@ -19,7 +20,7 @@ fn swap_distinct<T>(s: &mut [T], i: usize, j: usize) {
 }
 
 /// `v.remove(i)` (without returning the element); does nothing when `i` is out of range.
-pub(crate) fn remove<T, const N: usize>(v: &mut Vec<T, N>, i: usize) {
+pub fn remove<T, const N: usize>(v: &mut Vec<T, N>, i: usize) {
     let s = v.as_mut_slice();
     let mut j = i;
     while j + 1 < s.len() {
@@ -31,8 +32,18 @@ pub(crate) fn remove<T, const N: usize>(v: &mut Vec<T, N>, i: usize) {
     }
 }
 
+/// `v.swap_remove(i)` (without returning the element); does nothing when `i` is out of range.
+pub fn swap_remove<T, const N: usize>(v: &mut Vec<T, N>, i: usize) {
+    let s = v.as_mut_slice();
+    let Some(last) = s.len().checked_sub(1) else { return };
+    if i <= last {
+        swap_distinct(s, i, last);
+        v.pop();
+    }
+}
+
 /// `v.insert(i, item)`: `Err(item)` when full; `i` past the end appends.
-pub(crate) fn insert<T, const N: usize>(v: &mut Vec<T, N>, i: usize, item: T) -> Result<(), T> {
+pub fn insert<T, const N: usize>(v: &mut Vec<T, N>, i: usize, item: T) -> Result<(), T> {
     v.push(item)?;
     let s = v.as_mut_slice();
     let mut j = s.len() - 1;
@@ -44,7 +55,7 @@ pub(crate) fn insert<T, const N: usize>(v: &mut Vec<T, N>, i: usize, item: T) ->
 }
 
 /// `v.retain(keep)`: keeps the elements `keep` accepts, in their order.
-pub(crate) fn retain<T, const N: usize>(v: &mut Vec<T, N>, mut keep: impl FnMut(&T) -> bool) {
+pub fn retain<T, const N: usize>(v: &mut Vec<T, N>, mut keep: impl FnMut(&T) -> bool) {
     let s = v.as_mut_slice();
     let mut kept = 0;
     for r in 0..s.len() {
@@ -59,6 +70,19 @@ pub(crate) fn retain<T, const N: usize>(v: &mut Vec<T, N>, mut keep: impl FnMut(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swap_remove_matches_heapless() {
+        for i in 0..6 {
+            let mut a: Vec<u8, 8> = Vec::from_slice(&[1, 2, 3, 4, 5]).unwrap();
+            let mut b = a.clone();
+            swap_remove(&mut a, i);
+            if i < b.len() {
+                b.swap_remove(i);
+            }
+            assert_eq!(a, b, "swap_remove {i}");
+        }
+    }
 
     #[test]
     fn same_as_the_vec_methods() {

@@ -48,18 +48,8 @@ pub enum RecordError {
     Overflow,
 }
 
-/// CRC-32 (IEEE, reflected), bitwise: a few dozen bytes of code, records are small.
-pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
+/// CRC-32 (IEEE, reflected: the zlib/PNG one), shared with the firmware image check.
+pub use lwm2m_fota::sink::crc32;
 
 /// Wraps `body` into a record of generation `generation`. Returns the record length.
 pub fn seal(out: &mut [u8], generation: u32, body: &[u8]) -> Result<usize, RecordError> {
