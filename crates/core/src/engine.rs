@@ -65,6 +65,7 @@ pub fn update_margin_s(lifetime_s: u32, max_transmit_wait_ms: u64) -> u32 {
 impl Engine {
     /// A new engine over `registry` (whose Security/Server objects say where to connect).
     /// `seed` feeds message ids, tokens and retransmission jitter.
+    #[inline(never)]
     pub fn new(config: Config, registry: Registry, seed: u64) -> Engine {
         let mut rng = Rng::new(seed);
         let mids = MessageIds::new(rng.next_u32() as u16);
@@ -99,6 +100,7 @@ impl Engine {
     }
 
     /// The URI of the server behind Security instance `security_instance` (for `Action::Connect`).
+    #[inline(never)]
     pub fn server_uri(&self, security_instance: u16) -> Option<&str> {
         accounts::uri(&self.registry, security_instance)
     }
@@ -168,6 +170,7 @@ impl Engine {
     }
 
     /// True when every configured server session is registered.
+    #[inline(never)]
     pub fn is_registered(&self) -> bool {
         let mut any = false;
         for s in &self.sessions {
@@ -182,6 +185,7 @@ impl Engine {
     }
 
     /// The port opened `conn`.
+    #[inline(never)]
     pub fn handle_connected(&mut self, now: Instant, conn: ConnId) {
         let lifetime = |reg: &Registry, id| accounts::lifetime_s(reg, id);
         let Some(i) = self.index(conn) else { return };
@@ -302,6 +306,7 @@ impl Engine {
     }
 
     /// When `handle_timeout` must be called next, if anything is scheduled.
+    #[inline(never)]
     pub fn poll_at(&self) -> Option<Instant> {
         let mut at: Option<Instant> = None;
         let mut consider = |t: Instant| at = Some(at.map_or(t, |a| a.min(t)));
@@ -683,6 +688,7 @@ impl Engine {
     }
 
     /// Decides which observations are due a notification.
+    #[inline(never)]
     pub(crate) fn check_observations(&mut self, now: Instant) {
         for idx in 0..self.observations.len() {
             let Some(o) = self.observations.get(idx).copied() else { continue };
@@ -715,6 +721,7 @@ impl Engine {
     }
 
     /// Prepares the next datagram of session `i`, if it has one, and says where it is.
+    #[inline(never)]
     fn transmit_from(&mut self, now: Instant, i: usize) -> Option<Outgoing> {
         let s = self.sessions.get_mut(i)?;
         s.role?;
@@ -808,6 +815,7 @@ impl Engine {
         true
     }
 
+    #[inline(never)]
     fn new_token(&mut self) -> Token {
         // 4 random bytes: enough to match responses on a secured session, cheap on air.
         let v = self.rng.next_u32();

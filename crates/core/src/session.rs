@@ -124,6 +124,7 @@ impl Location {
     }
 
     /// Appends a segment; false when it does not fit.
+    #[inline(never)]
     pub fn push(&mut self, segment: &[u8]) -> bool {
         let fits = self.bytes.extend_from_slice(segment).is_ok();
         fits && u8::try_from(self.bytes.len()).is_ok_and(|end| self.ends.push(end).is_ok())

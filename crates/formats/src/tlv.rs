@@ -200,6 +200,48 @@ pub fn decode_bool(v: &[u8]) -> Result<bool, TlvError> {
     }
 }
 
+/// The `f32` nearest to the `f64` with bits `bits` (ties to even), exactly what `as f32` gives,
+/// computed on the bits: the cast would link the soft-float `__aeabi_d2f` (the nRF9160's FPU
+/// is single precision). Too large: infinity; too small: a subnormal or zero; NaN stays a quiet
+/// NaN with the top of its payload.
+fn narrow(bits: u64) -> f32 {
+    let sign = (bits >> 32) as u32 & 0x8000_0000;
+    let exp = (bits >> 52) as i32 & 0x7FF;
+    let mant = bits & ((1 << 52) - 1);
+    let mag = if exp == 0x7FF {
+        if mant == 0 {
+            0x7F80_0000
+        } else {
+            0x7FC0_0000 | (mant >> 29) as u32
+        }
+    } else {
+        // The biased f32 exponent.
+        let e = exp - (1023 - 127);
+        if e >= 255 {
+            0x7F80_0000
+        } else {
+            // Significand bits dropped: 29 for a normal result, more for a subnormal one.
+            let shift = if e >= 1 { 29 } else { 30 - e };
+            if exp == 0 || shift > 53 {
+                0
+            } else {
+                let sig = mant | 1 << 52;
+                let q = (sig >> shift) as u32;
+                let rem = sig & ((1 << shift) - 1);
+                let half = 1u64 << (shift - 1);
+                let q = q + u32::from(rem > half || (rem == half && q & 1 == 1));
+                // A carry out of the significand moves into the exponent, as it should.
+                if e >= 1 {
+                    ((e as u32 - 1) << 23) + q
+                } else {
+                    q
+                }
+            }
+        }
+    };
+    f32::from_bits(sign | mag)
+}
+
 /// IEEE 754 float of 4 or 8 bytes, big-endian, as a [`Float`] (`f32`).
 ///
 /// An 8-byte value is narrowed to the nearest `f32`: precision beyond `f32` (about 7 significant
@@ -211,7 +253,7 @@ pub fn decode_float(v: &[u8]) -> Result<Float, TlvError> {
         4 => Ok(f32::from_bits(be(v) as u32)),
         8 => {
             let bits = be(v);
-            let f = f64::from_bits(bits) as f32;
+            let f = narrow(bits);
             // Exponent field all ones: infinity or NaN, which narrow as such. Any other value
             // that narrows to infinity was finite and out of range. (Bit tests: an `f64`
             // comparison would link soft-float code.)

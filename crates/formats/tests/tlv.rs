@@ -397,3 +397,34 @@ fn eight_byte_floats_are_narrowed() {
     let t = Reader::new(&p).next().unwrap().unwrap();
     assert_eq!(tlv::decode_float(t.value), Ok(2.5));
 }
+
+#[test]
+fn eight_byte_floats_narrow_as_the_cast_does() {
+    let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+    for i in 0..200_000u32 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Every other value with an exponent near the f32 range (normal, subnormal, overflow).
+        let bits = if i % 2 == 0 {
+            x
+        } else {
+            (x & 0x800F_FFFF_FFFF_FFFF) | ((((x >> 52) % 340) + 1023 - 170) << 52)
+        };
+        let wide = f64::from_bits(bits);
+        let cast = wide as f32;
+        match tlv::decode_float(&bits.to_be_bytes()) {
+            Ok(f) => assert_eq!(f.to_bits(), cast.to_bits(), "{bits:#x}"),
+            Err(e) => {
+                assert_eq!(e, tlv::TlvError::BadValue, "{bits:#x}");
+                assert!(cast.is_infinite() && wide.is_finite(), "{bits:#x}");
+            }
+        }
+    }
+    for bits in [0, 1 << 63, 1, 0x7FF0_0000_0000_0000, 0xFFF8_0000_0000_0000, 0x7FF0_0000_0000_0001]
+    {
+        let cast = f64::from_bits(bits) as f32;
+        let f = tlv::decode_float(&bits.to_be_bytes()).unwrap();
+        assert_eq!(f.to_bits(), cast.to_bits(), "{bits:#x}");
+    }
+}

@@ -117,12 +117,30 @@ impl fmt::Debug for Value<'_> {
     }
 }
 
+/// `v as f32` (nearest, ties to even) without the soft-float `__aeabi_l2f`: in the `i32` range
+/// the FPU converts; beyond it, the top 31 bits with a sticky bit for the rest convert (one
+/// rounding, at the same place) and a power of two scales back exactly.
+fn int_to_float(v: i64) -> Float {
+    if let Ok(x) = i32::try_from(v) {
+        return x as Float;
+    }
+    let m = v.unsigned_abs();
+    let k = 33 - m.leading_zeros();
+    let s = (m >> k) as u32 | u32::from(m & ((1 << k) - 1) != 0);
+    let f = s as Float * Float::from_bits((127 + k) << 23);
+    if v < 0 {
+        -f
+    } else {
+        f
+    }
+}
+
 impl<'a> Value<'a> {
     /// Numeric view (for gt/lt/st): integers, floats and booleans. Integers beyond 2^24 are
     /// rounded to the nearest `f32`.
     pub fn as_float(&self) -> Option<Float> {
         match *self {
-            Value::Int(v) => Some(v as Float),
+            Value::Int(v) => Some(int_to_float(v)),
             Value::Float(v) => Some(v),
             Value::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
             _ => None,
@@ -396,5 +414,27 @@ mod float_tests {
         assert_eq!(Value::Float(2.5).as_float(), Some(2.5));
         assert_eq!(Value::Bool(true).as_float(), Some(1.0));
         assert_eq!(Value::Str("1").as_float(), None);
+    }
+
+    #[test]
+    fn int_to_float_is_the_cast() {
+        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x as i64) >> (x % 63);
+            assert_eq!(super::int_to_float(v).to_bits(), (v as f32).to_bits(), "{v}");
+        }
+        for v in [
+            i64::MIN,
+            i64::MAX,
+            1 << 31,
+            -(1 << 31) - 1,
+            (1 << 40) + (1 << 16),
+            (1 << 40) + (1 << 16) + 1,
+        ] {
+            assert_eq!(super::int_to_float(v).to_bits(), (v as f32).to_bits(), "{v}");
+        }
     }
 }

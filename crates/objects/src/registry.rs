@@ -315,6 +315,7 @@ fn discover_resources(
 impl Registry {
     /// Empty Security/Server/ACL, Device defaults of the carrier library, Connectivity
     /// Monitoring on LTE-FDD, Firmware Update idle.
+    #[inline(never)]
     pub fn new() -> Registry {
         Registry {
             security: Security::new(),

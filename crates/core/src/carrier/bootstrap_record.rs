@@ -96,6 +96,7 @@ fn u32_of(v: &[u8]) -> Result<u32, RecordError> {
     field_u32(v).ok_or(RecordError::BadHeader)
 }
 
+#[inline(never)]
 fn decode_security(body: &[u8]) -> Result<SecurityInstance, RecordError> {
     let mut s = SecurityInstance::new(0);
     let bad = |_| RecordError::BadHeader;
@@ -123,6 +124,7 @@ fn decode_security(body: &[u8]) -> Result<SecurityInstance, RecordError> {
     Ok(s)
 }
 
+#[inline(never)]
 fn decode_server(body: &[u8]) -> Result<ServerInstance, RecordError> {
     let mut s = ServerInstance::new(0);
     for f in Fields::new(body) {
@@ -148,6 +150,7 @@ fn decode_server(body: &[u8]) -> Result<ServerInstance, RecordError> {
 
 /// Replaces the Security and Server objects of `registry` with those in `body`. Nothing changes
 /// unless the whole body decodes.
+#[inline(never)]
 pub fn decode_into(body: &[u8], registry: &mut Registry) -> Result<(), RecordError> {
     let mut security = lwm2m_objects::Security::new();
     let mut server = lwm2m_objects::Server::new();

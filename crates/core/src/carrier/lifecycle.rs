@@ -221,6 +221,7 @@ pub struct Carrier<S: RecordStore> {
 }
 
 /// The factory bootstrap account: Security instance 0.
+#[inline(never)]
 fn factory_account(
     uri: &str,
     endpoint: &str,
@@ -268,7 +269,7 @@ impl<S: RecordStore> Carrier<S> {
     pub fn new(
         config: &CarrierConfig,
         identity: &DeviceIdentity,
-        mut store: S,
+        store: S,
         seed: u64,
     ) -> Result<Self, InitError> {
         let operator = identity
@@ -284,25 +285,53 @@ impl<S: RecordStore> Carrier<S> {
                 .ok_or(InitError::NoBootstrapServer)?,
         };
 
-        let mut registry = Registry::new();
+        let mut engine_config = Config::new(&endpoint).ok_or(InitError::BadConfig)?;
+        engine_config.register_after_bootstrap = false;
+        engine_config.default_binding.clear();
+        let _ = engine_config.default_binding.push_str(match operator {
+            Operator::Other => "U",
+            _ => "UQS",
+        });
+        // Built first and then filled in place: the engine (which owns the registry) is most
+        // of the carrier's size, and moving it around costs code as well as stack.
+        let mut carrier = Carrier {
+            engine: Engine::new(engine_config, Registry::new(), seed),
+            store,
+            phase: Phase::Created,
+            apn: config.apn.clone(),
+            bootstrapped: false,
+            slot: Current::None,
+            saved_crc: None,
+            connection_backoff: Backoff::new(),
+            pdn_backoff: Backoff::new(),
+            last_connect_error: ConnectError::Handshake,
+            key_plan: Vec::new(),
+            reboot_ask_at: None,
+            reboot_pending: false,
+            fota: FotaJob::default(),
+            fw_slot: Current::None,
+            run_requested: false,
+            bootstrap_key_ok: true,
+            actions: Deque::new(),
+        };
+        let c = &mut carrier;
+        let registry = &mut c.engine.registry;
         let mut buf = [0u8; RECORD_BUF];
-        let (slot, body) = load(&mut store, records::BOOTSTRAP, &mut buf);
-        let mut bootstrapped = false;
-        let mut saved_crc = None;
+        let (slot, body) = load(&mut c.store, records::BOOTSTRAP, &mut buf);
+        c.slot = slot;
         if let (Some(body), false) = (body, config.force_bootstrap) {
             // A persisted bootstrap wins over the configured URI (documented behaviour).
-            if bootstrap_record::decode_into(body, &mut registry).is_ok() {
+            if bootstrap_record::decode_into(body, registry).is_ok() {
                 let needs =
                     records::Fields::new(body).flatten().any(|(t, _)| t == T_NEEDS_BOOTSTRAP);
-                bootstrapped = !needs && registry.security.iter().any(|s| !s.bootstrap);
-                saved_crc = Some(records::crc32(body));
+                c.bootstrapped = !needs && registry.security.iter().any(|s| !s.bootstrap);
+                c.saved_crc = Some(records::crc32(body));
             }
         }
-        let mut fw_buf = [0u8; RECORD_BUF];
-        let (fw_slot, fw_body) = load(&mut store, records::FIRMWARE, &mut fw_buf);
-        let mut fota = FotaJob::default();
+        let (fw_slot, fw_body) = load(&mut c.store, records::FIRMWARE, &mut buf);
+        c.fw_slot = fw_slot;
         if let Some(rec) = fw_body.and_then(|b| FwRecord::decode(b).ok()) {
-            restore_firmware(&mut registry, &rec, &mut fota);
+            restore_firmware(registry, &rec, &mut c.fota);
         }
         if registry.security.bootstrap_account().is_none() {
             let psk = config.psk.as_deref();
@@ -311,34 +340,7 @@ impl<S: RecordStore> Carrier<S> {
                 .put(factory_account(uri, &endpoint, psk)?)
                 .map_err(|_| InitError::BadConfig)?;
         }
-
-        let mut engine_config = Config::new(&endpoint).ok_or(InitError::BadConfig)?;
-        engine_config.register_after_bootstrap = false;
-        engine_config.default_binding.clear();
-        let _ = engine_config.default_binding.push_str(match operator {
-            Operator::Other => "U",
-            _ => "UQS",
-        });
-        Ok(Carrier {
-            engine: Engine::new(engine_config, registry, seed),
-            store,
-            phase: Phase::Created,
-            apn: config.apn.clone(),
-            bootstrapped,
-            slot,
-            saved_crc,
-            connection_backoff: Backoff::new(),
-            pdn_backoff: Backoff::new(),
-            last_connect_error: ConnectError::Handshake,
-            key_plan: Vec::new(),
-            reboot_ask_at: None,
-            reboot_pending: false,
-            fota,
-            fw_slot,
-            run_requested: false,
-            bootstrap_key_ok: true,
-            actions: Deque::new(),
-        })
+        Ok(carrier)
     }
 
     // ----- application-facing -----
