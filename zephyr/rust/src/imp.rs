@@ -1,0 +1,124 @@
+//! The port proper, compiled when CONFIG_LWM2M_CARRIER=y.
+
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use lwm2m_carrier::{Carrier, Runner};
+use lwm2m_carrier_zephyr_modem::Modem;
+
+use crate::{config, device, glue, logger, port, CarrierEvent, InitError, NvsStore, ZephyrPort};
+
+/// The modem of this build.
+#[cfg(CONFIG_LWM2M_CARRIER_SIMULATED_MODEM)]
+pub type PlatformModem = lwm2m_carrier_zephyr_modem::SimModem;
+
+#[cfg(CONFIG_LWM2M_CARRIER_SIMULATED_MODEM)]
+fn platform_modem() -> PlatformModem {
+    lwm2m_carrier_zephyr_modem::SimModem::new(zephyr::kconfig::CONFIG_LWM2M_CARRIER_SIMULATED_IMEI)
+}
+
+#[cfg(not(CONFIG_LWM2M_CARRIER_SIMULATED_MODEM))]
+compile_error!(
+    "lwm2m-carrier: no modem for this board: enable CONFIG_LWM2M_CARRIER_SIMULATED_MODEM \
+     (the nRF91 port through nrf-modem is not in this build yet, see docs/zephyr.md)"
+);
+
+/// The application's event handler: called on the carrier thread; for REBOOT a non-zero
+/// return postpones the reboot.
+pub type Handler = fn(&CarrierEvent) -> i32;
+
+/// The runner of this build.
+pub type ZephyrRunner = Runner<ZephyrPort<PlatformModem>, Handler>;
+
+/// Why the carrier did not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartError {
+    /// The NVS partition could not be mounted (negative errno).
+    Storage(i32),
+    Init(InitError),
+}
+
+/// Builds the carrier over this build's modem and NVS (`lwm2m_carrier_init` without the
+/// waiting) in `slot`: for applications and tests that drive the loop themselves. Kept out of
+/// line so that its temporaries leave the stack before the loop runs.
+#[inline(never)]
+pub fn build_in(
+    slot: &mut MaybeUninit<ZephyrRunner>,
+    handler: Handler,
+) -> Result<&mut ZephyrRunner, StartError> {
+    logger::init();
+    let store = NvsStore::mount().map_err(StartError::Storage)?;
+    let mut modem = platform_modem();
+    let identity = modem.identity();
+    let config = config::from_kconfig();
+    let carrier =
+        Carrier::new(&config, &identity, store, glue::seed()).map_err(StartError::Init)?;
+    log::info!("carrier created: endpoint {}", carrier.endpoint());
+    Ok(slot.write(Runner::new(carrier, ZephyrPort::new(modem), handler)))
+}
+
+/// Applies the application's pending device updates, then runs one step of the loop.
+pub fn step(runner: &mut ZephyrRunner) {
+    let now = port::uptime_ms();
+    if device::apply(
+        &mut runner.carrier,
+        lwm2m_carrier::core_engine::coap::Instant::from_millis(now),
+    ) > 0
+    {
+        runner.drain();
+    }
+    runner.step();
+}
+
+/// `lwm2m_carrier_init` + `lwm2m_carrier_run`, forever (the carrier thread's body).
+pub fn run(runner: &mut ZephyrRunner) -> ! {
+    runner.init();
+    runner.run_until(|_| true); // lwm2m_carrier_run: start bootstrap or registration.
+    loop {
+        step(runner);
+    }
+}
+
+#[zephyr::thread(stack_size = zephyr::kconfig::CONFIG_LWM2M_CARRIER_THREAD_STACK_SIZE as usize)]
+fn carrier_thread(handler: Handler) {
+    let Some(slot) = RUNNER.take() else {
+        log::error!("carrier already started");
+        return;
+    };
+    match build_in(slot, handler) {
+        Ok(runner) => run(runner),
+        Err(e) => log::error!("carrier not started: {:?}", e),
+    }
+}
+
+/// The runner of the carrier thread (about 11 KB): in a static rather than on the thread's
+/// stack, which then only holds the frames of one step.
+struct RunnerSlot {
+    taken: AtomicBool,
+    runner: UnsafeCell<MaybeUninit<ZephyrRunner>>,
+}
+
+// SAFETY: `take` hands out the only reference, once (the atomic swap), so the cell is never
+// shared between threads.
+unsafe impl Sync for RunnerSlot {}
+
+impl RunnerSlot {
+    fn take(&'static self) -> Option<&'static mut MaybeUninit<ZephyrRunner>> {
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: the swap above succeeds once, so this is the only reference ever made.
+        Some(unsafe { &mut *self.runner.get() })
+    }
+}
+
+static RUNNER: RunnerSlot =
+    RunnerSlot { taken: AtomicBool::new(false), runner: UnsafeCell::new(MaybeUninit::uninit()) };
+
+/// Starts the carrier thread with the application's `handler`. Call once.
+pub fn start(handler: Handler) {
+    let thread = carrier_thread(handler);
+    thread.set_priority(zephyr::kconfig::CONFIG_LWM2M_CARRIER_THREAD_PRIORITY as core::ffi::c_int);
+    thread.start();
+}
