@@ -132,28 +132,26 @@ impl Query {
         self
     }
 
-    pub fn push_u32(&mut self, mut v: u32) -> &mut Query {
-        let mut digits = [0u8; 10];
-        let mut n = 0;
-        loop {
-            if let Some(d) = digits.get_mut(n) {
-                *d = b'0' + (v % 10) as u8;
-            }
-            n += 1;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        for i in (0..n).rev() {
-            let d = digits.get(i).copied().unwrap_or(b'0');
-            self.push(&[d]);
-        }
+    /// Appends `v` in decimal (the plain-text formatter, so there is one digit loop).
+    pub fn push_u32(&mut self, v: u32) -> &mut Query {
+        // A Query never refuses a write (see `push`).
+        let _ = lwm2m_formats::text::write_int(self, i64::from(v));
         self
     }
 
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl lwm2m_formats::Sink for Query {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), lwm2m_formats::Overflow> {
+        self.push(bytes);
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 }
 

@@ -19,9 +19,9 @@ use super::bootstrap_record;
 use super::events::{CarrierEvent, DeferredReason, ErrorCode};
 use super::fota::{self, ConnectErrorKind, FotaAction, FotaError, FotaJob, FwRecord, Status};
 use super::identity::{endpoint_name, IdentityError, Operator};
-use super::records::{self, Current, RecordError, Slots};
+use super::records::{self, Current, Slots};
 use super::retry::Backoff;
-use super::store::{RecordStore, StoreError};
+use super::store::RecordStore;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::event::{Action, ConnId, Event, Failure};
@@ -711,21 +711,11 @@ impl<S: RecordStore> Carrier<S> {
         let rec = FwRecord { state: fw.state(), result: fw.result(), uri, offset };
         let mut body = [0u8; fota::MAX_BODY];
         let Ok(n) = rec.encode(&mut body) else { return };
-        let (id, generation) = self.fw_slot.next(records::FIRMWARE);
         let mut out = [0u8; records::HEADER_LEN + fota::MAX_BODY];
-        let Ok(len) = records::seal(&mut out, generation, body.get(..n).unwrap_or_default()) else {
-            return;
-        };
-        match self.store.write(id, out.get(..len).unwrap_or_default()) {
-            Ok(()) => {
-                self.fw_slot = if id == records::FIRMWARE.a {
-                    Current::A { generation }
-                } else {
-                    Current::B { generation }
-                };
-                self.fota.saved_offset = offset;
-            }
-            Err(e) => log::error!("saving the firmware record {id:#x} failed: {e:?}"),
+        let body = body.get(..n).unwrap_or_default();
+        match records::save(&mut self.store, records::FIRMWARE, &mut self.fw_slot, body, &mut out) {
+            Ok(()) => self.fota.saved_offset = offset,
+            Err(e) => log::error!("saving the firmware record failed: {e:?}"),
         }
     }
 
@@ -953,24 +943,10 @@ impl<S: RecordStore> Carrier<S> {
         if self.saved_crc == Some(crc) {
             return;
         }
-        let (id, generation) = self.slot.next(records::BOOTSTRAP);
         let mut rec = [0u8; RECORD_BUF];
-        let result = records::seal(&mut rec, generation, body)
-            .map_err(|e: RecordError| match e {
-                RecordError::Overflow => StoreError::TooLarge,
-                _ => StoreError::Io,
-            })
-            .and_then(|len| self.store.write(id, rec.get(..len).unwrap_or_default()));
-        match result {
-            Ok(()) => {
-                self.slot = if id == records::BOOTSTRAP.a {
-                    Current::A { generation }
-                } else {
-                    Current::B { generation }
-                };
-                self.saved_crc = Some(crc);
-            }
-            Err(e) => log::error!("saving the bootstrap record {id:#x} failed: {e:?}"),
+        match records::save(&mut self.store, records::BOOTSTRAP, &mut self.slot, body, &mut rec) {
+            Ok(()) => self.saved_crc = Some(crc),
+            Err(e) => log::error!("saving the bootstrap record failed: {e:?}"),
         }
     }
 }

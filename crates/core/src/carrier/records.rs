@@ -123,6 +123,27 @@ impl Current {
     }
 }
 
+/// Saves `body` as the next generation of `slots`: sealed into `scratch`, written to the slot
+/// that does NOT hold `current`, and `current` moves to it only once the write succeeded. A
+/// failed or torn write leaves `current` (and the record it names) as it was.
+pub fn save<S: super::store::RecordStore>(
+    store: &mut S,
+    slots: Slots,
+    current: &mut Current,
+    body: &[u8],
+    scratch: &mut [u8],
+) -> Result<(), super::store::StoreError> {
+    use super::store::StoreError;
+    let (id, generation) = current.next(slots);
+    let len = seal(scratch, generation, body).map_err(|e| match e {
+        RecordError::Overflow => StoreError::TooLarge,
+        _ => StoreError::Io,
+    })?;
+    store.write(id, scratch.get(..len).unwrap_or_default())?;
+    *current = if id == slots.a { Current::A { generation } } else { Current::B { generation } };
+    Ok(())
+}
+
 /// Writes tagged fields into a body.
 #[derive(Debug)]
 pub struct FieldWriter<'a> {
