@@ -37,3 +37,27 @@ fn closure_handler_init_run_and_setters() {
     assert_eq!(seen.first(), Some(&CarrierEvent::BsdlibInit));
     assert!(seen.contains(&CarrierEvent::Ready));
 }
+
+/// The in-place construction the Zephyr port uses (`blank`, then `configure` in the static
+/// slot) gives the same carrier as `new`; configuring twice is refused and changes nothing.
+#[test]
+fn blank_then_configure_in_place() {
+    use lwm2m_carrier::InitError;
+    let mut carrier = Carrier::blank(MemStore::new(), 5);
+    carrier.configure(&config(), &identity()).unwrap();
+    let endpoint = carrier.endpoint().to_owned();
+    assert_eq!(
+        endpoint,
+        Carrier::new(&config(), &identity(), MemStore::new(), 5).unwrap().endpoint()
+    );
+    let mut other = identity();
+    other.imei = "356938035643809".try_into().unwrap();
+    assert_eq!(carrier.configure(&config(), &other), Err(InitError::AlreadyConfigured));
+    assert_eq!(carrier.endpoint(), endpoint);
+
+    let bs = BootstrapServer::new(bootstrap_script(DM_URI, &DM_PSK, 3600));
+    let mut runner = Runner::new(carrier, SimPort::new(bs), |_: &CarrierEvent| 0);
+    runner.init();
+    runner.run_until(|r| r.carrier.is_ready() || r.port.now > 300_000);
+    assert!(runner.carrier.is_ready());
+}

@@ -48,18 +48,23 @@ impl Config {
     /// A configuration with the RFC/OMA defaults and the given endpoint name.
     /// Returns `None` when the name does not fit.
     pub fn new(endpoint: &str) -> Option<Config> {
-        let mut ep = String::new();
-        ep.push_str(endpoint).ok()?;
+        let mut config = Config::with_defaults();
+        config.endpoint.push_str(endpoint).ok()?;
+        Some(config)
+    }
+
+    /// The defaults with an empty endpoint name (to be filled in before use).
+    pub fn with_defaults() -> Config {
         let mut binding = String::new();
-        binding.push_str("U").ok()?;
-        Some(Config {
-            endpoint: ep,
+        let _ = binding.push('U');
+        Config {
+            endpoint: String::new(),
             default_binding: binding,
             tx: TransmissionParams::DEFAULT,
             bootstrap_timeout_ms: 247_000,
             block_szx: 5,
             confirmable_notifications: true,
             register_after_bootstrap: true,
-        })
+        }
     }
 }

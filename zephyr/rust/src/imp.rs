@@ -52,10 +52,17 @@ pub fn build_in(
     let mut modem = platform_modem();
     let identity = modem.identity();
     let config = config::from_kconfig();
-    let carrier =
-        Carrier::new(&config, &identity, store, glue::seed()).map_err(StartError::Init)?;
-    log::info!("carrier created: endpoint {}", carrier.endpoint());
-    Ok(slot.write(Runner::new(carrier, ZephyrPort::new(modem), handler)))
+    // Written straight into the static slot and configured there: `Carrier::new` returns the
+    // carrier (about 10 KB) by value through a `Result`, whose copies overflowed the thread's
+    // stack on qemu_cortex_m3.
+    let runner = slot.write(Runner::new(
+        Carrier::blank(store, glue::seed()),
+        ZephyrPort::new(modem),
+        handler,
+    ));
+    runner.carrier.configure(&config, &identity).map_err(StartError::Init)?;
+    log::info!("carrier created: endpoint {}", runner.carrier.endpoint());
+    Ok(runner)
 }
 
 /// Applies the application's pending device updates, then runs one step of the loop.

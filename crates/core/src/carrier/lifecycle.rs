@@ -72,6 +72,8 @@ pub enum InitError {
     NoBootstrapServer,
     /// A configuration value does not fit.
     BadConfig,
+    /// [`Carrier::configure`] on a carrier that is already configured.
+    AlreadyConfigured,
 }
 
 /// Why the LTE link did not come up.
@@ -265,40 +267,29 @@ fn load<'b, S: RecordStore>(
 
 impl<S: RecordStore> Carrier<S> {
     /// Builds the carrier: identity from the modem, objects from storage (or the factory
-    /// bootstrap account), nothing sent yet.
+    /// bootstrap account), nothing sent yet. [`Carrier::blank`] then [`Carrier::configure`].
     pub fn new(
         config: &CarrierConfig,
         identity: &DeviceIdentity,
         store: S,
         seed: u64,
     ) -> Result<Self, InitError> {
-        let operator = identity
-            .home_network
-            .map_or(Operator::Other, |(mcc, mnc)| Operator::from_home_network(mcc, mnc));
-        let msisdn = identity.msisdn.as_deref();
-        let endpoint =
-            endpoint_name(operator, &identity.imei, msisdn).map_err(InitError::Identity)?;
-        let uri = match &config.bootstrap_uri {
-            Some(u) => u.as_str(),
-            None => operator
-                .bootstrap_uri(config.certification_mode)
-                .ok_or(InitError::NoBootstrapServer)?,
-        };
+        let mut carrier = Self::blank(store, seed);
+        carrier.configure(config, identity)?;
+        Ok(carrier)
+    }
 
-        let mut engine_config = Config::new(&endpoint).ok_or(InitError::BadConfig)?;
-        engine_config.register_after_bootstrap = false;
-        engine_config.default_binding.clear();
-        let _ = engine_config.default_binding.push_str(match operator {
-            Operator::Other => "U",
-            _ => "UQS",
-        });
-        // Built first and then filled in place: the engine (which owns the registry) is most
-        // of the carrier's size, and moving it around costs code as well as stack.
-        let mut carrier = Carrier {
-            engine: Engine::new(engine_config, Registry::new(), seed),
+    /// An unconfigured carrier: empty objects, no endpoint. Infallible and cheap, so that a
+    /// port with a small stack can write it straight into its static slot and configure it
+    /// there ([`Carrier::new`] returns the whole carrier through a `Result`, which costs a
+    /// copy of it on the stack).
+    #[inline]
+    pub fn blank(store: S, seed: u64) -> Self {
+        Carrier {
+            engine: Engine::new(Config::with_defaults(), Registry::new(), seed),
             store,
             phase: Phase::Created,
-            apn: config.apn.clone(),
+            apn: None,
             bootstrapped: false,
             slot: Current::None,
             saved_crc: None,
@@ -313,8 +304,43 @@ impl<S: RecordStore> Carrier<S> {
             run_requested: false,
             bootstrap_key_ok: true,
             actions: Deque::new(),
+        }
+    }
+
+    /// Configures a [`Carrier::blank`] carrier in place: identity from the modem, objects from
+    /// storage (or the factory bootstrap account). Call once, before [`Carrier::init`]; a
+    /// second call, or one after init, is refused with [`InitError::AlreadyConfigured`].
+    pub fn configure(
+        &mut self,
+        config: &CarrierConfig,
+        identity: &DeviceIdentity,
+    ) -> Result<(), InitError> {
+        if !matches!(self.phase, Phase::Created) || !self.engine.config.endpoint.is_empty() {
+            return Err(InitError::AlreadyConfigured);
+        }
+        let operator = identity
+            .home_network
+            .map_or(Operator::Other, |(mcc, mnc)| Operator::from_home_network(mcc, mnc));
+        let msisdn = identity.msisdn.as_deref();
+        let endpoint =
+            endpoint_name(operator, &identity.imei, msisdn).map_err(InitError::Identity)?;
+        let uri = match &config.bootstrap_uri {
+            Some(u) => u.as_str(),
+            None => operator
+                .bootstrap_uri(config.certification_mode)
+                .ok_or(InitError::NoBootstrapServer)?,
         };
-        let c = &mut carrier;
+
+        let engine_config = &mut self.engine.config;
+        engine_config.endpoint.push_str(&endpoint).map_err(|_| InitError::BadConfig)?;
+        engine_config.register_after_bootstrap = false;
+        engine_config.default_binding.clear();
+        let _ = engine_config.default_binding.push_str(match operator {
+            Operator::Other => "U",
+            _ => "UQS",
+        });
+        self.apn = config.apn.clone();
+        let c = self;
         let registry = &mut c.engine.registry;
         let mut buf = [0u8; RECORD_BUF];
         let (slot, body) = load(&mut c.store, records::BOOTSTRAP, &mut buf);
@@ -340,7 +366,7 @@ impl<S: RecordStore> Carrier<S> {
                 .put(factory_account(uri, &endpoint, psk)?)
                 .map_err(|_| InitError::BadConfig)?;
         }
-        Ok(carrier)
+        Ok(())
     }
 
     // ----- application-facing -----
