@@ -16,8 +16,16 @@ impl Instant {
     }
 
     /// The instant `ms` later; saturates instead of wrapping so a huge timeout means "never".
+    /// Out of line: a 64-bit saturating add is larger than the call, and there are many callers.
+    #[inline(never)]
     pub const fn add_ms(self, ms: u64) -> Instant {
         Instant(self.0.saturating_add(ms))
+    }
+
+    /// The instant `s` seconds later (saturating, like [`Instant::add_ms`]).
+    #[inline(never)]
+    pub const fn add_secs(self, s: u32) -> Instant {
+        self.add_ms(s as u64 * 1000)
     }
 
     /// Milliseconds elapsed since `earlier`, or 0 if `earlier` is in the future.

@@ -1,7 +1,7 @@
 //! The sans-IO engine: inputs in (datagrams, connection results, time), outputs out (datagrams,
 //! actions, the next deadline). Same inputs, same outputs.
 
-use heapless::{Deque, Vec};
+use heapless::Vec;
 use lwm2m_coap::{
     Code, DedupCache, Instant, Message, MessageIds, MsgType, Retransmission, RetransmitDecision,
     Rng, Token,
@@ -38,7 +38,8 @@ pub struct Engine {
     pub(crate) rng: Rng,
     pub(crate) mids: MessageIds,
     pub(crate) dedup: DedupCache<DEDUP_ENTRIES>,
-    actions: Deque<Action, MAX_ACTIONS>,
+    /// Oldest first.
+    actions: Vec<Action, MAX_ACTIONS>,
     /// Where empty ACK/RST messages are built (4 bytes each).
     control: [u8; 4],
     /// A session whose Bootstrap-Finish reply is being sent.
@@ -79,7 +80,7 @@ impl Engine {
             rng,
             mids,
             dedup: DedupCache::new(),
-            actions: Deque::new(),
+            actions: Vec::new(),
             control: [0; 4],
             finish_bootstrap_pending: None,
         }
@@ -291,7 +292,7 @@ impl Engine {
     /// The next action for the driver. Call until it returns `None`.
     pub fn poll_action(&mut self, now: Instant) -> Option<Action> {
         self.complete_bootstrap(now);
-        self.actions.pop_front()
+        lwm2m_objects::vecs::pop_front(&mut self.actions)
     }
 
     /// Finishes a bootstrap whose Bootstrap-Finish reply has gone out.
@@ -339,12 +340,9 @@ impl Engine {
     // ----- internals -----
 
     pub(crate) fn push_action(&mut self, action: Action) {
-        if self.actions.is_full() {
-            // The driver drains after every input; a full queue means it does not. Keep the
-            // newest: events describe the current state.
-            self.actions.pop_front();
-        }
-        let _ = self.actions.push_back(action);
+        // The driver drains after every input; a full queue means it does not. Keep the
+        // newest: events describe the current state.
+        lwm2m_objects::vecs::push_evicting(&mut self.actions, action);
     }
 
     fn index(&self, conn: ConnId) -> Option<usize> {
@@ -556,7 +554,7 @@ impl Engine {
         let Some(s) = self.sessions.get_mut(i) else { return };
         let lifetime = s.lifetime_s;
         let margin = update_margin_s(lifetime, max_wait);
-        let update_at = now.add_ms(u64::from(lifetime.saturating_sub(margin)) * 1000);
+        let update_at = now.add_secs(lifetime.saturating_sub(margin));
         s.phase = Phase::Registered { update_at };
         s.update = Default::default();
         s.links_hash = links;
@@ -580,7 +578,7 @@ impl Engine {
             AfterDeregister::Disable { timeout_s } => {
                 let Some(s) = self.sessions.get_mut(i) else { return };
                 s.inflight = None;
-                s.phase = Phase::Disabled { until: now.add_ms(u64::from(timeout_s) * 1000) };
+                s.phase = Phase::Disabled { until: now.add_secs(timeout_s) };
                 let conn = s.conn;
                 self.push_action(Action::Close { conn });
             }
@@ -725,7 +723,7 @@ impl Engine {
     fn transmit_from(&mut self, now: Instant, i: usize) -> Option<Outgoing> {
         let s = self.sessions.get_mut(i)?;
         s.role?;
-        if let Some(c) = s.control.pop_front() {
+        if let Some(c) = lwm2m_objects::vecs::pop_front(&mut s.control) {
             let n = match c {
                 Control::Ack(mid) => message::empty(&mut self.control, MsgType::Ack, mid),
                 Control::Rst(mid) => message::empty(&mut self.control, MsgType::Rst, mid),

@@ -193,14 +193,13 @@ pub fn register(
     let mut b = head.builder(buf)?;
     b.option(opt::URI_PATH, b"rd")?;
     b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
-    b.option(opt::URI_QUERY, Query::new("ep=").push(reg.endpoint.as_bytes()).as_bytes())?;
-    if let Some(lt) = reg.lifetime_s.filter(|&lt| lt != DEFAULT_LIFETIME_S) {
-        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
-    }
-    b.option(opt::URI_QUERY, b"lwm2m=1.0")?;
-    if let Some(binding) = reg.binding.filter(|&b| b != DEFAULT_BINDING) {
-        b.option(opt::URI_QUERY, Query::new("b=").push(binding.as_bytes()).as_bytes())?;
-    }
+    query(&mut b, "ep=", reg.endpoint)?;
+    lifetime_and_binding(
+        &mut b,
+        reg.lifetime_s.filter(|&lt| lt != DEFAULT_LIFETIME_S),
+        Some(b"lwm2m=1.0"),
+        reg.binding.filter(|&b| b != DEFAULT_BINDING),
+    )?;
     let n = links_payload(&mut b, registry)?;
     b.finish(n)
 }
@@ -213,37 +212,63 @@ pub fn update(
     reg: &Registration<'_>,
     registry: &Registry,
 ) -> Result<usize, BuildError> {
-    let mut b = head.builder(buf)?;
-    for segment in location.segments() {
-        b.option(opt::URI_PATH, segment)?;
-    }
+    let mut b = located(buf, head, location)?;
     if reg.links {
         b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
     }
-    if let Some(lt) = reg.lifetime_s {
-        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
-    }
-    if let Some(binding) = reg.binding {
-        b.option(opt::URI_QUERY, Query::new("b=").push(binding.as_bytes()).as_bytes())?;
-    }
+    lifetime_and_binding(&mut b, reg.lifetime_s, None, reg.binding)?;
     let n = if reg.links { links_payload(&mut b, registry)? } else { 0 };
     b.finish(n)
 }
 
 /// De-register: `DELETE /<location>` (LwM2M 1.0 §5.3.3).
 pub fn deregister(buf: &mut [u8], head: Head, location: &Location) -> Result<usize, BuildError> {
+    located(buf, head, location)?.finish(0)
+}
+
+/// A message to the registration's location (`/rd/...`): header and Uri-Path options.
+fn located<'b>(
+    buf: &'b mut [u8],
+    head: Head,
+    location: &Location,
+) -> Result<MessageBuilder<'b>, BuildError> {
     let mut b = head.builder(buf)?;
     for segment in location.segments() {
         b.option(opt::URI_PATH, segment)?;
     }
-    b.finish(0)
+    Ok(b)
+}
+
+/// One Uri-Query option, `prefix` then `value` (one helper for every query: less code).
+#[inline(never)]
+fn query(b: &mut MessageBuilder<'_>, prefix: &str, value: &str) -> Result<(), BuildError> {
+    b.option(opt::URI_QUERY, Query::new(prefix).push(value.as_bytes()).as_bytes())
+}
+
+/// The `lt=`, then `extra`, then `b=` queries of Register and Update, each when present.
+fn lifetime_and_binding(
+    b: &mut MessageBuilder<'_>,
+    lifetime_s: Option<u32>,
+    extra: Option<&[u8]>,
+    binding: Option<&str>,
+) -> Result<(), BuildError> {
+    if let Some(lt) = lifetime_s {
+        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
+    }
+    if let Some(extra) = extra {
+        b.option(opt::URI_QUERY, extra)?;
+    }
+    if let Some(binding) = binding {
+        query(b, "b=", binding)?;
+    }
+    Ok(())
 }
 
 /// Bootstrap-Request: `POST /bs?ep=..` (LwM2M 1.0 §5.2.7.1).
 pub fn bootstrap_request(buf: &mut [u8], head: Head, endpoint: &str) -> Result<usize, BuildError> {
     let mut b = head.builder(buf)?;
     b.option(opt::URI_PATH, b"bs")?;
-    b.option(opt::URI_QUERY, Query::new("ep=").push(endpoint.as_bytes()).as_bytes())?;
+    query(&mut b, "ep=", endpoint)?;
     b.finish(0)
 }
 

@@ -85,8 +85,8 @@ pub fn should_notify(
 /// When `should_notify` can next turn true without new input: at pmax, or at pmin for a
 /// pending change.
 pub fn next_check(attrs: &Attrs, last_sent: Instant, dirty: bool) -> Option<Instant> {
-    let pmax = effective_pmax(attrs).map(|p| last_sent.add_ms(secs_to_ms(p)));
-    let pmin = dirty.then(|| last_sent.add_ms(secs_to_ms(attrs.pmin.unwrap_or(0))));
+    let pmax = effective_pmax(attrs).map(|p| last_sent.add_secs(p));
+    let pmin = dirty.then(|| last_sent.add_secs(attrs.pmin.unwrap_or(0)));
     match (pmax, pmin) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

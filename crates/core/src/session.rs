@@ -1,7 +1,7 @@
 //! One connection to one server: where it is in the protocol, the confirmable request in flight
 //! and the last reply (kept for duplicate requests).
 
-use heapless::{Deque, String};
+use heapless::{String, Vec};
 use lwm2m_coap::{Instant, Retransmission, Token};
 
 use crate::config::MAX_DATAGRAM;
@@ -178,7 +178,7 @@ pub struct Session {
     pub reply_pending: bool,
     /// Bootstrap-Finish was accepted: once its reply is out, the session closes.
     pub finish_bootstrap_after_reply: bool,
-    pub control: Deque<Control, 4>,
+    pub control: Vec<Control, 4>,
     /// Location-Path of the registration.
     pub location: Location,
     pub lifetime_s: u32,
@@ -210,7 +210,7 @@ impl Session {
             reply_token: lwm2m_coap::Token::EMPTY,
             reply_pending: false,
             finish_bootstrap_after_reply: false,
-            control: Deque::new(),
+            control: Vec::new(),
             location: Location::new(),
             lifetime_s: 0,
             binding: String::new(),
@@ -238,10 +238,7 @@ impl Session {
 
     pub fn queue_control(&mut self, c: Control) {
         // A full queue drops the oldest: the peer retransmits what it misses.
-        if self.control.is_full() {
-            self.control.pop_front();
-        }
-        let _ = self.control.push_back(c);
+        lwm2m_objects::vecs::push_evicting(&mut self.control, c);
     }
 }
 

@@ -7,7 +7,7 @@
 use heapless::Vec;
 use lwm2m_coap::Code;
 
-use crate::model::{insert_sorted, pos, Ctx, Effect, Kind, Object, Ops, ResourceDef, Value};
+use crate::model::{pos, put_sorted, Ctx, Effect, Kind, Object, Ops, ResourceDef, Value};
 
 /// ACL instances that fit.
 pub const MAX_ACL: usize = 8;
@@ -87,14 +87,11 @@ impl Acl {
     }
     /// Adds or replaces an instance (by id).
     pub fn put(&mut self, inst: AclInstance) -> Result<(), crate::SetError> {
-        match pos(&self.insts, inst.id, |s| s.id) {
-            Some(i) => {
-                self.insts[i] = inst;
-                Ok(())
-            }
-            None => insert_sorted(&mut self.insts, inst, |s| s.id)
-                .map_err(|_| crate::SetError::NoMemory),
-        }
+        self.store(inst, true).map_err(|_| crate::SetError::NoMemory)
+    }
+    /// Adds `inst`, or replaces the instance with its id when `replace` (else 4.00).
+    fn store(&mut self, inst: AclInstance, replace: bool) -> Result<(), Code> {
+        put_sorted(&mut self.insts, inst, |s| s.id, replace)
     }
     /// The instance guarding `/object_id/instance_id`.
     pub fn find(&self, object_id: u16, instance_id: u16) -> Option<&AclInstance> {
@@ -211,7 +208,7 @@ impl Object for Acl {
         Err(Code::METHOD_NOT_ALLOWED)
     }
     fn create(&mut self, inst: u16) -> Result<(), Code> {
-        insert_sorted(&mut self.insts, AclInstance::new(inst), |s| s.id)
+        self.store(AclInstance::new(inst), false)
     }
     fn delete(&mut self, inst: u16) -> Result<(), Code> {
         let i = pos(&self.insts, inst, |s| s.id).ok_or(Code::NOT_FOUND)?;

@@ -135,6 +135,7 @@ impl Firmware {
         self.result
     }
     /// Sets /5/0/3 (the download engine drives the state machine).
+    #[inline(never)]
     pub fn set_state(&mut self, s: FwState) {
         if s != self.state {
             self.state = s;
@@ -142,6 +143,7 @@ impl Firmware {
         }
     }
     /// Sets /5/0/5, 0..=9 (see [`result`]).
+    #[inline(never)]
     pub fn set_result(&mut self, r: u8) -> Result<(), SetError> {
         if r > result::UNSUPPORTED_PROTOCOL {
             return Err(SetError::Invalid);

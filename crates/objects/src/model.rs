@@ -386,15 +386,21 @@ pub(crate) fn pos<T, const N: usize>(
     v.iter().position(|x| key(x) == id)
 }
 
-/// Inserts into an id-sorted vector; `Err` when full or the id exists.
-pub(crate) fn insert_sorted<T, const N: usize>(
+/// Puts `item` into an id-sorted vector: an item with the same id is replaced when `replace`,
+/// else refused; 4.00 when refused or full. (One body for Create and for the setters.)
+pub(crate) fn put_sorted<T, const N: usize>(
     v: &mut heapless::Vec<T, N>,
     item: T,
     key: impl Fn(&T) -> u16,
+    replace: bool,
 ) -> Result<(), Code> {
     let id = key(&item);
-    if v.iter().any(|x| key(x) == id) {
-        return Err(Code::BAD_REQUEST);
+    if let Some(slot) = v.iter_mut().find(|x| key(x) == id) {
+        if !replace {
+            return Err(Code::BAD_REQUEST);
+        }
+        *slot = item;
+        return Ok(());
     }
     let at = v.iter().position(|x| key(x) > id).unwrap_or(v.len());
     crate::vecs::insert(v, at, item).map_err(|_| Code::BAD_REQUEST)

@@ -31,7 +31,7 @@
 //!   use ACLs, and a bootstrap that provisioned no ACLs at all would otherwise lock every
 //!   server out.
 
-use heapless::{Deque, Vec};
+use heapless::Vec;
 use lwm2m_coap::{content_format as cf, Code};
 use lwm2m_formats::{link, text, tlv, CountSink, Float, Overflow, Path, Sink};
 
@@ -107,7 +107,8 @@ pub struct Registry {
     pub conn_mon: ConnMon,
     /// Object 5.
     pub firmware: Firmware,
-    effects: Deque<Effect, MAX_EFFECTS>,
+    /// Oldest first (a `Vec`: it takes less code than a `Deque` for this handful of entries).
+    effects: Vec<Effect, MAX_EFFECTS>,
     dirty: [u32; 3],
 }
 
@@ -324,7 +325,7 @@ impl Registry {
             device: Device::new(),
             conn_mon: ConnMon::new(),
             firmware: Firmware::new(),
-            effects: Deque::new(),
+            effects: Vec::new(),
             dirty: [0; 3],
         }
     }
@@ -354,8 +355,8 @@ impl Registry {
     }
 
     fn push(&mut self, e: Effect) {
-        if !self.effects.iter().any(|x| *x == e) {
-            let _ = self.effects.push_back(e); // full: dropped (the engine drains after each op)
+        if !self.effects.contains(&e) {
+            let _ = self.effects.push(e); // full: dropped (the engine drains after each op)
         }
     }
 
@@ -839,7 +840,12 @@ impl Registry {
     /// The object list of Register/Update: `</1/0>,</2/0>,...,</5/0>`; Security is left out,
     /// objects without instances appear as `</2>`.
     pub fn write_registration_links<S: Sink>(&self, out: &mut S) -> Result<(), Overflow> {
-        let mut out: &mut dyn Sink = out;
+        self.registration_links_dyn(out)
+    }
+
+    /// One body for every sink type (the engine hashes the links and also sends them).
+    #[inline(never)]
+    fn registration_links_dyn(&self, mut out: &mut dyn Sink) -> Result<(), Overflow> {
         let mut w = link::Writer::new(&mut out);
         for o in 1..=5 {
             self.object_links(o, &mut w, false)?;
@@ -869,7 +875,7 @@ impl Registry {
     /// Next effect for the engine: queued effects first, then `Changed` for each resource of
     /// Device, Connectivity Monitoring and Firmware Update changed by a setter.
     pub fn take_effect(&mut self) -> Option<Effect> {
-        if let Some(e) = self.effects.pop_front() {
+        if let Some(e) = crate::vecs::pop_front(&mut self.effects) {
             return Some(e);
         }
         for (k, o) in (3u16..=5).enumerate() {

@@ -8,7 +8,7 @@ use heapless::{String, Vec};
 use lwm2m_coap::Code;
 
 use crate::model::{
-    bytes_fit, insert_sorted, pos, set_bytes, set_str, str_fits, Ctx, Effect, Kind, Object, Ops,
+    bytes_fit, pos, put_sorted, set_bytes, set_str, str_fits, Ctx, Effect, Kind, Object, Ops,
     ResourceDef, SetError, Value,
 };
 
@@ -122,13 +122,11 @@ impl Security {
     }
     /// Adds or replaces an instance (by id), e.g. the factory bootstrap account.
     pub fn put(&mut self, inst: SecurityInstance) -> Result<(), SetError> {
-        match pos(&self.insts, inst.id, |s| s.id) {
-            Some(i) => {
-                self.insts[i] = inst;
-                Ok(())
-            }
-            None => insert_sorted(&mut self.insts, inst, |s| s.id).map_err(|_| SetError::NoMemory),
-        }
+        self.store(inst, true).map_err(|_| SetError::NoMemory)
+    }
+    /// Adds `inst`, or replaces the instance with its id when `replace` (else 4.00).
+    fn store(&mut self, inst: SecurityInstance, replace: bool) -> Result<(), Code> {
+        put_sorted(&mut self.insts, inst, |s| s.id, replace)
     }
     /// Instance by id.
     pub fn get(&self, id: u16) -> Option<&SecurityInstance> {
@@ -249,7 +247,7 @@ impl Object for Security {
         Err(Code::METHOD_NOT_ALLOWED)
     }
     fn create(&mut self, inst: u16) -> Result<(), Code> {
-        insert_sorted(&mut self.insts, SecurityInstance::new(inst), |s| s.id)
+        self.store(SecurityInstance::new(inst), false)
     }
     fn delete(&mut self, inst: u16) -> Result<(), Code> {
         let i = pos(&self.insts, inst, |s| s.id).ok_or(Code::NOT_FOUND)?;

@@ -3,7 +3,7 @@
 use heapless::{String, Vec};
 use lwm2m_coap::Code;
 
-use crate::model::{insert_sorted, pos, Ctx, Effect, Kind, Object, Ops, ResourceDef, Value};
+use crate::model::{pos, put_sorted, Ctx, Effect, Kind, Object, Ops, ResourceDef, Value};
 
 /// Server instances that fit (management, diagnostics, repository).
 pub const MAX_SERVERS: usize = 3;
@@ -83,14 +83,11 @@ impl Server {
     }
     /// Adds or replaces an instance (by id); `Err` when full.
     pub fn put(&mut self, inst: ServerInstance) -> Result<(), crate::SetError> {
-        match pos(&self.insts, inst.id, |s| s.id) {
-            Some(i) => {
-                self.insts[i] = inst;
-                Ok(())
-            }
-            None => insert_sorted(&mut self.insts, inst, |s| s.id)
-                .map_err(|_| crate::SetError::NoMemory),
-        }
+        self.store(inst, true).map_err(|_| crate::SetError::NoMemory)
+    }
+    /// Adds `inst`, or replaces the instance with its id when `replace` (else 4.00).
+    fn store(&mut self, inst: ServerInstance, replace: bool) -> Result<(), Code> {
+        put_sorted(&mut self.insts, inst, |s| s.id, replace)
     }
     /// Instance by id.
     pub fn get(&self, id: u16) -> Option<&ServerInstance> {
@@ -194,7 +191,7 @@ impl Object for Server {
         }))
     }
     fn create(&mut self, inst: u16) -> Result<(), Code> {
-        insert_sorted(&mut self.insts, ServerInstance::new(inst), |s| s.id)
+        self.store(ServerInstance::new(inst), false)
     }
     fn delete(&mut self, inst: u16) -> Result<(), Code> {
         let i = pos(&self.insts, inst, |s| s.id).ok_or(Code::NOT_FOUND)?;

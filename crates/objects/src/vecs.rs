@@ -54,17 +54,29 @@ pub fn insert<T, const N: usize>(v: &mut Vec<T, N>, i: usize, item: T) -> Result
     Ok(())
 }
 
-/// `v.retain(keep)`: keeps the elements `keep` accepts, in their order.
-pub fn retain<T, const N: usize>(v: &mut Vec<T, N>, mut keep: impl FnMut(&T) -> bool) {
-    let s = v.as_mut_slice();
-    let mut kept = 0;
-    for r in 0..s.len() {
-        if s.get(r).is_some_and(&mut keep) {
-            swap_distinct(s, kept, r);
-            kept += 1;
-        }
+/// Removes and returns the first element: a `Vec` used as a small FIFO queue (less code than
+/// a `Deque`, whose ring buffer every element type pays for).
+pub fn pop_front<T: Copy, const N: usize>(v: &mut Vec<T, N>) -> Option<T> {
+    let first = *v.first()?;
+    remove(v, 0);
+    Some(first)
+}
+
+/// Appends `item`, first dropping the oldest element when the queue is full.
+pub fn push_evicting<T, const N: usize>(v: &mut Vec<T, N>, item: T) {
+    if v.is_full() {
+        remove(v, 0);
     }
-    v.truncate(kept);
+    let _ = v.push(item); // room was made above (N > 0)
+}
+
+/// `v.retain(keep)`: keeps the elements `keep` accepts, in their order. Removes the first
+/// rejected element until none is left: quadratic, but these vectors hold a handful of entries,
+/// and each caller's closure then costs only a search (the shifting is shared per element type).
+pub fn retain<T, const N: usize>(v: &mut Vec<T, N>, mut keep: impl FnMut(&T) -> bool) {
+    while let Some(i) = v.iter().position(|x| !keep(x)) {
+        remove(v, i);
+    }
 }
 
 #[cfg(test)]

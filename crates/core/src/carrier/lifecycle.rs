@@ -10,7 +10,7 @@
 //! through the `link_*`, `key_written`, `connected`/`connect_failed` methods. Storage is the
 //! exception: `RecordStore` is synchronous (NVS is), so the carrier owns it.
 
-use heapless::{Deque, String, Vec};
+use heapless::{String, Vec};
 use lwm2m_coap::Instant;
 use lwm2m_objects::security::{mode, SecurityInstance};
 use lwm2m_objects::Registry;
@@ -219,7 +219,8 @@ pub struct Carrier<S: RecordStore> {
     run_requested: bool,
     /// The bootstrap key is known to be in the modem (written at init or before).
     bootstrap_key_ok: bool,
-    actions: Deque<PortAction, MAX_ACTIONS>,
+    /// Oldest first.
+    actions: Vec<PortAction, MAX_ACTIONS>,
 }
 
 /// The factory bootstrap account: Security instance 0.
@@ -303,7 +304,7 @@ impl<S: RecordStore> Carrier<S> {
             fw_slot: Current::None,
             run_requested: false,
             bootstrap_key_ok: true,
-            actions: Deque::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -413,7 +414,7 @@ impl<S: RecordStore> Carrier<S> {
             self.reboot_ask_at = None;
             self.push(PortAction::Reboot);
         } else {
-            self.reboot_ask_at = Some(now.add_ms(u64::from(REBOOT_ASK_AGAIN_S) * 1000));
+            self.reboot_ask_at = Some(now.add_secs(REBOOT_ASK_AGAIN_S));
         }
     }
 
@@ -596,7 +597,7 @@ impl<S: RecordStore> Carrier<S> {
 
     pub fn poll_action(&mut self, now: Instant) -> Option<PortAction> {
         self.drain_engine(now);
-        self.actions.pop_front()
+        lwm2m_objects::vecs::pop_front(&mut self.actions)
     }
 
     pub fn poll_at(&self) -> Option<Instant> {
@@ -746,11 +747,8 @@ impl<S: RecordStore> Carrier<S> {
     }
 
     fn push(&mut self, action: PortAction) {
-        if self.actions.is_full() {
-            // The runner drains after every input; losing the oldest beats losing the newest.
-            self.actions.pop_front();
-        }
-        let _ = self.actions.push_back(action);
+        // The runner drains after every input; losing the oldest beats losing the newest.
+        lwm2m_objects::vecs::push_evicting(&mut self.actions, action);
     }
 
     fn emit(&mut self, event: CarrierEvent) {
@@ -775,7 +773,7 @@ impl<S: RecordStore> Carrier<S> {
     }
 
     fn defer(&mut self, now: Instant, reason: DeferredReason, delay_s: u32, retry: Retry) {
-        self.phase = Phase::Deferred { until: now.add_ms(u64::from(delay_s) * 1000), retry };
+        self.phase = Phase::Deferred { until: now.add_secs(delay_s), retry };
         self.emit(CarrierEvent::Deferred {
             reason,
             timeout_s: i32::try_from(delay_s).unwrap_or(i32::MAX),
@@ -921,10 +919,8 @@ impl<S: RecordStore> Carrier<S> {
                 self.phase = Phase::Bootstrapping;
             }
             Event::ServerDisabled { timeout_s, .. } => {
-                self.phase = Phase::Deferred {
-                    until: now.add_ms(u64::from(timeout_s) * 1000),
-                    retry: Retry::Register,
-                };
+                self.phase =
+                    Phase::Deferred { until: now.add_secs(timeout_s), retry: Retry::Register };
                 let timeout_s = i32::try_from(timeout_s).unwrap_or(i32::MAX);
                 self.emit(CarrierEvent::Deferred { reason: DeferredReason::NoReason, timeout_s });
             }
