@@ -29,6 +29,7 @@ pub struct Runner<P: Port, H: EventHandler> {
 }
 
 impl<P: Port, H: EventHandler> Runner<P, H> {
+    #[inline(always)] // lets a port build the runner in its final place (no 10 KB temporary)
     pub fn new(carrier: Carrier<P::Store>, port: P, handler: H) -> Self {
         Runner { carrier, port, handler, rx: [0; MAX_DATAGRAM] }
     }

@@ -4,7 +4,7 @@ use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use lwm2m_carrier::{Carrier, Runner};
+use lwm2m_carrier::{Carrier, CarrierConfig, Runner};
 use lwm2m_carrier_zephyr_modem::Modem;
 
 use crate::{config, device, glue, logger, port, CarrierEvent, InitError, NvsStore, ZephyrPort};
@@ -18,10 +18,19 @@ fn platform_modem() -> PlatformModem {
     lwm2m_carrier_zephyr_modem::SimModem::new(zephyr::kconfig::CONFIG_LWM2M_CARRIER_SIMULATED_IMEI)
 }
 
-#[cfg(not(CONFIG_LWM2M_CARRIER_SIMULATED_MODEM))]
+/// The modem of this build.
+#[cfg(all(not(CONFIG_LWM2M_CARRIER_SIMULATED_MODEM), CONFIG_LWM2M_CARRIER_NRF_MODEM))]
+pub type PlatformModem = crate::nrf::NrfModem;
+
+#[cfg(all(not(CONFIG_LWM2M_CARRIER_SIMULATED_MODEM), CONFIG_LWM2M_CARRIER_NRF_MODEM))]
+fn platform_modem() -> PlatformModem {
+    crate::nrf::NrfModem::new()
+}
+
+#[cfg(not(any(CONFIG_LWM2M_CARRIER_SIMULATED_MODEM, CONFIG_LWM2M_CARRIER_NRF_MODEM)))]
 compile_error!(
-    "lwm2m-carrier: no modem for this board: enable CONFIG_LWM2M_CARRIER_SIMULATED_MODEM \
-     (the nRF91 port through nrf-modem is not in this build yet, see docs/zephyr.md)"
+    "lwm2m-carrier: no modem for this board: enable CONFIG_LWM2M_CARRIER_SIMULATED_MODEM, or \
+     build a non-secure nRF91 image (CONFIG_LWM2M_CARRIER_NRF_MODEM), see docs/zephyr.md"
 );
 
 /// The application's event handler: called on the carrier thread; for REBOOT a non-zero
@@ -43,15 +52,15 @@ pub enum StartError {
 /// waiting) in `slot`: for applications and tests that drive the loop themselves. Kept out of
 /// line so that its temporaries leave the stack before the loop runs.
 #[inline(never)]
-pub fn build_in(
-    slot: &mut MaybeUninit<ZephyrRunner>,
+pub fn build_in<'a>(
+    slot: &'a mut MaybeUninit<ZephyrRunner>,
     handler: Handler,
-) -> Result<&mut ZephyrRunner, StartError> {
+    config: &CarrierConfig,
+) -> Result<&'a mut ZephyrRunner, StartError> {
     logger::init();
     let store = NvsStore::mount().map_err(StartError::Storage)?;
     let mut modem = platform_modem();
     let identity = modem.identity();
-    let config = config::from_kconfig();
     // Written straight into the static slot and configured there: `Carrier::new` returns the
     // carrier (about 10 KB) by value through a `Result`, whose copies overflowed the thread's
     // stack on qemu_cortex_m3.
@@ -60,7 +69,7 @@ pub fn build_in(
         ZephyrPort::new(modem),
         handler,
     ));
-    runner.carrier.configure(&config, &identity).map_err(StartError::Init)?;
+    runner.carrier.configure(config, &identity).map_err(StartError::Init)?;
     log::info!("carrier created: endpoint {}", runner.carrier.endpoint());
     Ok(runner)
 }
@@ -81,7 +90,12 @@ pub fn step(runner: &mut ZephyrRunner) {
 /// `lwm2m_carrier_init` + `lwm2m_carrier_run`, forever (the carrier thread's body).
 pub fn run(runner: &mut ZephyrRunner) -> ! {
     runner.init();
-    runner.run_until(|_| true); // lwm2m_carrier_run: start bootstrap or registration.
+    run_forever(runner)
+}
+
+/// `lwm2m_carrier_run`: start bootstrap or registration, then the loop, forever.
+pub fn run_forever(runner: &mut ZephyrRunner) -> ! {
+    runner.run_until(|_| true);
     loop {
         step(runner);
     }
@@ -93,7 +107,7 @@ fn carrier_thread(handler: Handler) {
         log::error!("carrier already started");
         return;
     };
-    match build_in(slot, handler) {
+    match build_in(slot, handler, &config::from_kconfig()) {
         Ok(runner) => run(runner),
         Err(e) => log::error!("carrier not started: {:?}", e),
     }
@@ -101,7 +115,7 @@ fn carrier_thread(handler: Handler) {
 
 /// The runner of the carrier thread (about 11 KB): in a static rather than on the thread's
 /// stack, which then only holds the frames of one step.
-struct RunnerSlot {
+pub(crate) struct RunnerSlot {
     taken: AtomicBool,
     runner: UnsafeCell<MaybeUninit<ZephyrRunner>>,
 }
@@ -111,7 +125,9 @@ struct RunnerSlot {
 unsafe impl Sync for RunnerSlot {}
 
 impl RunnerSlot {
-    fn take(&'static self) -> Option<&'static mut MaybeUninit<ZephyrRunner>> {
+    // A shared `&'static self` handing out `&mut` is what the atomic makes sound here.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn take(&'static self) -> Option<&'static mut MaybeUninit<ZephyrRunner>> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return None;
         }
@@ -120,7 +136,7 @@ impl RunnerSlot {
     }
 }
 
-static RUNNER: RunnerSlot =
+pub(crate) static RUNNER: RunnerSlot =
     RunnerSlot { taken: AtomicBool::new(false), runner: UnsafeCell::new(MaybeUninit::uninit()) };
 
 /// Starts the carrier thread with the application's `handler`. Call once.

@@ -16,6 +16,8 @@
 // Kconfig symbols become cfgs through zephyr-build; rustc cannot know them all in advance.
 #![allow(unexpected_cfgs)]
 
+#[cfg(all(CONFIG_LWM2M_CARRIER, feature = "capi"))]
+pub mod capi;
 #[cfg(CONFIG_LWM2M_CARRIER)]
 pub mod config;
 #[cfg(CONFIG_LWM2M_CARRIER)]
@@ -26,6 +28,8 @@ pub mod glue;
 mod imp;
 #[cfg(CONFIG_LWM2M_CARRIER)]
 pub mod logger;
+#[cfg(all(CONFIG_LWM2M_CARRIER, CONFIG_LWM2M_CARRIER_NRF_MODEM))]
+pub mod nrf;
 #[cfg(CONFIG_LWM2M_CARRIER)]
 pub mod port;
 #[cfg(CONFIG_LWM2M_CARRIER)]

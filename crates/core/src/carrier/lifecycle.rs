@@ -284,7 +284,7 @@ impl<S: RecordStore> Carrier<S> {
     /// port with a small stack can write it straight into its static slot and configure it
     /// there ([`Carrier::new`] returns the whole carrier through a `Result`, which costs a
     /// copy of it on the stack).
-    #[inline]
+    #[inline(always)]
     pub fn blank(store: S, seed: u64) -> Self {
         Carrier {
             engine: Engine::new(Config::with_defaults(), Registry::new(), seed),

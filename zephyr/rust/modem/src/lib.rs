@@ -7,6 +7,7 @@
 //! the image ([`peer`]), so that the carrier loop runs to READY in QEMU.
 #![no_std]
 
+pub mod at;
 pub mod peer;
 pub mod sim;
 

@@ -2,8 +2,8 @@
 //! the errno values of the C library.
 
 use core::ffi::{c_char, c_int, c_void, CStr};
-use std::ffi::CString;
 
+use heapless::String;
 use lwm2m_carrier::CarrierEvent;
 
 use crate::types::{
@@ -26,24 +26,24 @@ extern "C" {
 }
 
 /// `-EINVAL`, `-ENODEV`, `-ENOMEM` are the same everywhere (`SetError::errno`); these are not.
-pub(crate) fn ebusy() -> i32 {
+pub fn ebusy() -> i32 {
     // SAFETY: a `const int` defined in c/weak_handler.c, linked into this library; never written.
     -unsafe { lwm2m_carrier_capi_errno_ebusy }
 }
 
-pub(crate) fn eio() -> i32 {
+pub fn eio() -> i32 {
     // SAFETY: as in `ebusy`.
     -unsafe { lwm2m_carrier_capi_errno_eio }
 }
 
-pub(crate) fn enotsup() -> i32 {
+pub fn enotsup() -> i32 {
     // SAFETY: as in `ebusy`.
     -unsafe { lwm2m_carrier_capi_errno_enotsup }
 }
 
 /// Hands `event` to the application; `data` points at a struct on this stack frame, valid for
 /// the duration of the call as the header promises.
-pub(crate) fn deliver(event: &CarrierEvent) -> i32 {
+pub fn deliver(event: &CarrierEvent) -> i32 {
     let deferred;
     let error;
     let data: *const c_void = match *event {
@@ -65,15 +65,18 @@ pub(crate) fn deliver(event: &CarrierEvent) -> i32 {
 
 /// What the application's hooks say.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HookValues {
+pub struct HookValues {
     pub utc_time_s: i64,
     pub utc_offset_min: i32,
-    pub timezone: Option<String>,
+    pub timezone: Option<String<TIMEZONE_MAX>>,
     pub memory_free_kb: u32,
 }
 
+/// The longest timezone passed between the application and the Device object (an IANA name).
+pub const TIMEZONE_MAX: usize = 64;
+
 /// Calls the read hooks. No lock of this library may be held (they are application code).
-pub(crate) fn read_hooks() -> HookValues {
+pub fn read_hooks() -> HookValues {
     // SAFETY: plain C functions without arguments (the application's or the weak defaults).
     let (utc, offset, free, tz) = unsafe {
         (
@@ -89,7 +92,13 @@ pub(crate) fn read_hooks() -> HookValues {
         // SAFETY: the hook returns NULL or a NUL-terminated string valid until the next hook
         // call (header contract); it is copied before any other hook runs.
         match unsafe { CStr::from_ptr(tz) }.to_str() {
-            Ok(s) => Some(s.to_owned()),
+            Ok(s) => match String::try_from(s) {
+                Ok(s) => Some(s),
+                Err(()) => {
+                    log::warn!("lwm2m_carrier_timezone_read: longer than {TIMEZONE_MAX} bytes");
+                    None
+                }
+            },
             Err(_) => {
                 log::warn!("lwm2m_carrier_timezone_read returned a string that is not UTF-8");
                 None
@@ -105,24 +114,31 @@ pub(crate) fn read_hooks() -> HookValues {
 }
 
 /// A server wrote the Current Time.
-pub(crate) fn write_utc_time(unix_s: i64) {
+pub fn write_utc_time(unix_s: i64) {
     let t = i32::try_from(unix_s).unwrap_or(if unix_s < 0 { i32::MIN } else { i32::MAX });
     // SAFETY: plain C function taking an integer.
     unsafe { lwm2m_carrier_utc_time_write(t) }
 }
 
 /// A server wrote the UTC Offset.
-pub(crate) fn write_utc_offset(minutes: i32) {
+pub fn write_utc_offset(minutes: i32) {
     // SAFETY: plain C function taking an integer.
     unsafe { lwm2m_carrier_utc_offset_write(minutes) }
 }
 
 /// A server wrote the Timezone.
-pub(crate) fn write_timezone(tz: &str) {
-    let Ok(tz) = CString::new(tz) else {
-        log::warn!("timezone written by the server contains NUL; not passed on");
+pub fn write_timezone(tz: &str) {
+    let mut c_tz = [0u8; TIMEZONE_MAX + 1];
+    let Some(dst) = c_tz.get_mut(..tz.len()) else {
+        log::warn!("timezone written by the server is longer than {TIMEZONE_MAX} bytes");
         return;
     };
-    // SAFETY: `tz` is a valid NUL-terminated string that outlives the call.
-    unsafe { lwm2m_carrier_timezone_write(tz.as_ptr()) }
+    if tz.contains('\0') {
+        log::warn!("timezone written by the server contains NUL; not passed on");
+        return;
+    }
+    dst.copy_from_slice(tz.as_bytes());
+    // SAFETY: `c_tz` is NUL-terminated (zeroed beyond `tz`, which holds no NUL) and outlives
+    // the call.
+    unsafe { lwm2m_carrier_timezone_write(c_tz.as_ptr().cast()) }
 }

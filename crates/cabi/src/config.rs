@@ -1,20 +1,40 @@
 //! `lwm2m_carrier_config_t` to `CarrierConfig`, and the small text formats of the C interface.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::{c_char, c_int, CStr};
+use core::fmt::Write as _;
 
 use heapless::{String, Vec};
 use lwm2m_carrier::CarrierConfig;
+use lwm2m_carrier_core::objects::SetError;
 
 use crate::types::lwm2m_carrier_config_t;
 
 /// Why a configuration was refused (logged; the C caller sees -EINVAL).
-pub(crate) type ConfigError = &'static str;
+pub type ConfigError = &'static str;
+
+/// Logs why an argument of `what` was refused and returns -EINVAL.
+pub fn einval(what: &str, why: &str) -> c_int {
+    log::warn!("{what}: {why}");
+    SetError::Invalid.errno()
+}
+
+/// Reads a setter's string argument: -EINVAL (logged) for NULL or non-UTF-8.
+///
+/// # Safety
+/// `p` is NULL or points at a NUL-terminated string.
+pub unsafe fn arg_str<'a>(what: &str, p: *const c_char) -> Result<&'a str, c_int> {
+    if p.is_null() {
+        return Err(einval(what, "NULL string"));
+    }
+    // SAFETY: not NULL; NUL-terminated by the caller's contract.
+    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| einval(what, "string is not UTF-8"))
+}
 
 /// Reads an optional C string: NULL and "" are "not set".
 ///
 /// # Safety
 /// `p` is NULL or points at a NUL-terminated string.
-pub(crate) unsafe fn opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, ConfigError> {
+pub unsafe fn opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, ConfigError> {
     if p.is_null() {
         return Ok(None);
     }
@@ -24,7 +44,7 @@ pub(crate) unsafe fn opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, Co
 }
 
 /// Decodes a hex PSK (even length, at most 64 bytes).
-pub(crate) fn parse_psk(hex: &str) -> Result<Vec<u8, 64>, ConfigError> {
+pub fn parse_psk(hex: &str) -> Result<Vec<u8, 64>, ConfigError> {
     if hex.len() % 2 != 0 {
         return Err("psk: odd number of hex digits");
     }
@@ -42,9 +62,7 @@ pub(crate) fn parse_psk(hex: &str) -> Result<Vec<u8, 64>, ConfigError> {
 /// # Safety
 /// `config` is NULL or points at a valid `lwm2m_carrier_config_t` whose strings are NULL or
 /// NUL-terminated.
-pub(crate) unsafe fn from_c(
-    config: *const lwm2m_carrier_config_t,
-) -> Result<CarrierConfig, ConfigError> {
+pub unsafe fn from_c(config: *const lwm2m_carrier_config_t) -> Result<CarrierConfig, ConfigError> {
     let mut out = CarrierConfig::default();
     if config.is_null() {
         return Ok(out);
@@ -54,8 +72,8 @@ pub(crate) unsafe fn from_c(
     // SAFETY: (all three calls) the strings are NULL or NUL-terminated by the caller's contract.
     let (uri, psk, apn) = unsafe { (opt_str(c.bootstrap_uri)?, opt_str(c.psk)?, opt_str(c.apn)?) };
     if let Some(uri) = uri {
-        let lower = uri.to_ascii_lowercase();
-        if !lower.starts_with("coap://") && !lower.starts_with("coaps://") {
+        let scheme = |p: &str| uri.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p));
+        if !scheme("coap://") && !scheme("coaps://") {
             return Err("bootstrap_uri: not coap:// or coaps://");
         }
         let mut s = String::new();
@@ -76,17 +94,19 @@ pub(crate) unsafe fn from_c(
 
 /// Minutes east of UTC as the Device object shows them: `+HH:MM` / `-HH:MM`. `None` beyond
 /// ±24 h.
-pub(crate) fn format_utc_offset(minutes: i32) -> Option<std::string::String> {
+pub fn format_utc_offset(minutes: i32) -> Option<String<6>> {
     if minutes.unsigned_abs() >= 24 * 60 {
         return None;
     }
     let sign = if minutes < 0 { '-' } else { '+' };
     let m = minutes.unsigned_abs();
-    Some(format!("{sign}{:02}:{:02}", m / 60, m % 60))
+    let mut out = String::new();
+    write!(out, "{sign}{:02}:{:02}", m / 60, m % 60).ok()?;
+    Some(out)
 }
 
 /// Parses a UTC offset written by a server: `+02:00`, `-0530`, `+2`, `UTC+01:00`, `UTC`, `Z`.
-pub(crate) fn parse_utc_offset(s: &str) -> Option<i32> {
+pub fn parse_utc_offset(s: &str) -> Option<i32> {
     let s = s.trim();
     let (prefixed, s) = match s.strip_prefix("UTC").or_else(|| s.strip_prefix("GMT")) {
         Some(rest) => (true, rest),
