@@ -2,15 +2,11 @@
 //! parsed from Uri-Query, inherited from object to instance to resource.
 
 use heapless::Vec;
-use lwm2m_formats::{text, Float, Path};
+use lwm2m_formats::{text, Path};
 
 use crate::config::MAX_ATTRIBUTES;
 
-pub use lwm2m_objects::Attrs;
-
-fn is_empty(a: &Attrs) -> bool {
-    *a == Attrs::default()
-}
+pub use lwm2m_objects::{Attr, Attrs};
 
 /// Why a Write-Attributes query was refused (answered 4.00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,83 +23,34 @@ pub enum AttrError {
     Full,
 }
 
-/// One change requested by a query: set or clear (`pmin` with no value clears it).
-#[derive(Debug, Clone, Copy)]
-enum Change {
-    Pmin(Option<u32>),
-    Pmax(Option<u32>),
-    Gt(Option<Float>),
-    Lt(Option<Float>),
-    St(Option<Float>),
-}
-
-fn parse_query(q: &[u8]) -> Result<Change, AttrError> {
+/// One change requested by a query: `attr` set to `value` (stored form, see [`Attrs::raw`]) or
+/// cleared (`pmin` with no value clears it).
+fn parse_query(q: &[u8]) -> Result<(Attr, Option<u32>), AttrError> {
     let (name, value) = match q.iter().position(|&b| b == b'=') {
         Some(i) => (q.get(..i).unwrap_or_default(), q.get(i + 1..)),
         None => (q, None),
     };
-    let value = value.filter(|v| !v.is_empty());
-    let int = |v: Option<&[u8]>| -> Result<Option<u32>, AttrError> {
-        v.map(|v| {
-            let n = text::parse_int(v).map_err(|_| AttrError::BadValue)?;
-            u32::try_from(n).map_err(|_| AttrError::BadValue)
-        })
-        .transpose()
-    };
-    let float = |v: Option<&[u8]>| -> Result<Option<Float>, AttrError> {
-        v.map(|v| text::parse_float(v).map_err(|_| AttrError::BadValue)).transpose()
-    };
-    match name {
-        b"pmin" => Ok(Change::Pmin(int(value)?)),
-        b"pmax" => Ok(Change::Pmax(int(value)?)),
-        b"gt" => Ok(Change::Gt(float(value)?)),
-        b"lt" => Ok(Change::Lt(float(value)?)),
-        b"st" => {
-            let st = float(value)?;
-            if st.is_some_and(|s| s < 0.0) {
-                return Err(AttrError::BadValue);
-            }
-            Ok(Change::St(st))
+    let attr = Attr::from_name(name).ok_or(AttrError::UnknownAttribute)?;
+    let Some(v) = value.filter(|v| !v.is_empty()) else { return Ok((attr, None)) };
+    let raw = if attr.is_float() {
+        let f = text::parse_float(v).map_err(|_| AttrError::BadValue)?;
+        if attr == Attr::St && f < 0.0 {
+            return Err(AttrError::BadValue);
         }
-        _ => Err(AttrError::UnknownAttribute),
-    }
+        f.to_bits()
+    } else {
+        let n = text::parse_int(v).map_err(|_| AttrError::BadValue)?;
+        u32::try_from(n).map_err(|_| AttrError::BadValue)?
+    };
+    Ok((attr, Some(raw)))
 }
 
-/// The attributes one server set on one path, packed: which are set (bits 0-4: pmin, pmax, gt,
-/// lt, st) and their values (floats as their bits). 36 bytes instead of the 52 of an `Attrs`
-/// with five `Option`s.
+/// The attributes one server set on one path.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     short_id: u16,
     path: Path,
-    set: u8,
-    values: [u32; 5],
-}
-
-impl Entry {
-    fn new(short_id: u16, path: Path, a: &Attrs) -> Entry {
-        let bits = |v: Option<Float>| v.map(Float::to_bits);
-        let all = [a.pmin, a.pmax, bits(a.gt), bits(a.lt), bits(a.st)];
-        let mut e = Entry { short_id, path, set: 0, values: [0; 5] };
-        for (k, (v, slot)) in all.iter().zip(e.values.iter_mut()).enumerate() {
-            if let Some(v) = *v {
-                *slot = v;
-                e.set |= 1 << k;
-            }
-        }
-        e
-    }
-
-    fn attrs(&self) -> Attrs {
-        let get = |k: usize| self.values.get(k).copied().filter(|_| self.set & (1 << k) != 0);
-        Attrs {
-            pmin: get(0),
-            pmax: get(1),
-            gt: get(2).map(Float::from_bits),
-            lt: get(3).map(Float::from_bits),
-            st: get(4).map(Float::from_bits),
-        }
-    }
+    attrs: Attrs,
 }
 
 /// Attributes set by servers.
@@ -126,45 +73,39 @@ impl AttributeStore {
     ) -> Result<(), AttrError> {
         let mut attrs = self.get_exact(short_id, path).unwrap_or_default();
         for q in queries {
-            match parse_query(q)? {
-                Change::Pmin(v) => attrs.pmin = v,
-                Change::Pmax(v) => attrs.pmax = v,
-                Change::Gt(v) => attrs.gt = v,
-                Change::Lt(v) => attrs.lt = v,
-                Change::St(v) => attrs.st = v,
-            }
+            let (attr, value) = parse_query(q)?;
+            attrs.set_raw(attr, value);
         }
-        let numeric = attrs.gt.is_some() || attrs.lt.is_some() || attrs.st.is_some();
-        if numeric && path.resource_id().is_none() {
+        if attrs.has_float() && path.resource_id().is_none() {
             return Err(AttrError::NotOnResource);
         }
-        if let (Some(gt), Some(lt)) = (attrs.gt, attrs.lt) {
-            let step = attrs.st.unwrap_or(0.0);
+        if let (Some(gt), Some(lt)) = (attrs.gt(), attrs.lt()) {
+            let step = attrs.st().unwrap_or(0.0);
             if lt + 2.0 * step >= gt {
                 return Err(AttrError::Inconsistent);
             }
         }
         let pos = self.entries.iter().position(|e| e.short_id == short_id && e.path == *path);
-        match (pos, is_empty(&attrs)) {
+        match (pos, attrs.is_empty()) {
             (Some(i), true) => {
                 lwm2m_objects::vecs::swap_remove(&mut self.entries, i);
             }
             (Some(i), false) => {
                 if let Some(e) = self.entries.get_mut(i) {
-                    *e = Entry::new(short_id, *path, &attrs);
+                    e.attrs = attrs;
                 }
             }
             (None, true) => {}
             (None, false) => self
                 .entries
-                .push(Entry::new(short_id, *path, &attrs))
+                .push(Entry { short_id, path: *path, attrs })
                 .map_err(|_| AttrError::Full)?,
         }
         Ok(())
     }
 
     fn get_exact(&self, short_id: u16, path: &Path) -> Option<Attrs> {
-        self.entries.iter().find(|e| e.short_id == short_id && e.path == *path).map(Entry::attrs)
+        self.entries.iter().find(|e| e.short_id == short_id && e.path == *path).map(|e| e.attrs)
     }
 
     /// Attributes set exactly on `path` by `short_id` (for Discover).
@@ -182,7 +123,7 @@ impl AttributeStore {
                 break;
             }
             if let Some(a) = self.get_exact(short_id, &p) {
-                let a = if p.len() < 3 { Attrs { gt: None, lt: None, st: None, ..a } } else { a };
+                let a = if p.len() < 3 { a.periods_only() } else { a };
                 attrs = attrs.inherit(&a);
             }
             level = p.parent();
@@ -212,14 +153,14 @@ mod tests {
         store.write(1, &obj, q("pmin=10&pmax=60")).unwrap();
         store.write(1, &res, q("pmin=5&gt=50")).unwrap();
         let eff = store.effective(1, &res);
-        assert_eq!(eff.pmin, Some(5));
-        assert_eq!(eff.pmax, Some(60));
-        assert_eq!(eff.gt, Some(50.0));
+        assert_eq!(eff.pmin(), Some(5));
+        assert_eq!(eff.pmax(), Some(60));
+        assert_eq!(eff.gt(), Some(50.0));
         // Another server sees nothing.
         assert_eq!(store.effective(2, &res), Attrs::default());
         // Clearing with an empty value.
         store.write(1, &res, q("pmin&gt")).unwrap();
-        assert_eq!(store.effective(1, &res).pmin, Some(10));
+        assert_eq!(store.effective(1, &res).pmin(), Some(10));
         assert_eq!(store.on_path(1, &res), None);
     }
 
@@ -235,8 +176,8 @@ mod tests {
         assert_eq!(store.write(1, &res, q("gt=30&lt=20&st=6")), Err(AttrError::Inconsistent));
         assert_eq!(store.write(1, &res, q("st=-2")), Err(AttrError::BadValue));
         assert_eq!(store.write(1, &Path::instance(3, 0), q("gt=1")), Err(AttrError::NotOnResource));
-        assert_eq!(store.effective(1, &res).pmin, Some(1));
-        assert_eq!(store.effective(1, &res).gt, None);
+        assert_eq!(store.effective(1, &res).pmin(), Some(1));
+        assert_eq!(store.effective(1, &res).gt(), None);
     }
 
     #[test]
@@ -244,7 +185,7 @@ mod tests {
         let mut store = AttributeStore::new();
         // Only via a resource write can gt exist; instance-level entries never carry it.
         store.write(1, &Path::instance(3, 0), q("pmax=30")).unwrap();
-        assert_eq!(store.effective(1, &Path::resource(3, 0, 9)).pmax, Some(30));
+        assert_eq!(store.effective(1, &Path::resource(3, 0, 9)).pmax(), Some(30));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use lwm2m_formats::{Path, Sink};
 use lwm2m_objects::{Caller, Ctx, Effect, Registry};
 
 use crate::accounts;
-use crate::attributes::{AttributeStore, Attrs};
+use crate::attributes::{Attr, AttributeStore, Attrs};
 use crate::config::{Config, MAX_OBSERVATIONS, MAX_SESSIONS};
 use crate::event::{Action, ConnId, Event, Failure};
 use crate::hash::HashSink;
@@ -678,11 +678,10 @@ impl Engine {
     }
 
     fn observation_attrs(&self, o: &Observation) -> Attrs {
-        let mut attrs = self.attrs.effective(o.short_id, &o.path);
+        let attrs = self.attrs.effective(o.short_id, &o.path);
         let (pmin, pmax) = accounts::default_periods(&self.registry, o.short_id);
-        attrs.pmin = attrs.pmin.or(pmin);
-        attrs.pmax = attrs.pmax.or(pmax);
-        attrs
+        let defaults = Attrs::default().with_secs(Attr::Pmin, pmin).with_secs(Attr::Pmax, pmax);
+        attrs.inherit(&defaults)
     }
 
     /// Decides which observations are due a notification.
@@ -700,7 +699,7 @@ impl Engine {
             if !o.dirty && !pmax_due {
                 continue;
             }
-            if o.dirty && !pmax_due && since < u64::from(attrs.pmin.unwrap_or(0)) * 1000 {
+            if o.dirty && !pmax_due && since < u64::from(attrs.pmin().unwrap_or(0)) * 1000 {
                 continue; // wait for pmin; poll_at wakes us.
             }
             let ctx = Ctx { caller: Caller::Server { short_id: o.short_id }, now };

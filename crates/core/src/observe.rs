@@ -51,7 +51,7 @@ fn secs_to_ms(s: u32) -> u64 {
 
 /// pmax applies only when it is positive and not below pmin (LwM2M 1.0 §5.1.2).
 fn effective_pmax(attrs: &Attrs) -> Option<u32> {
-    attrs.pmax.filter(|&pmax| pmax > 0 && pmax >= attrs.pmin.unwrap_or(0))
+    attrs.pmax().filter(|&pmax| pmax > 0 && pmax >= attrs.pmin().unwrap_or(0))
 }
 
 /// Whether to notify now, `since_last_ms` after the previous notification.
@@ -67,16 +67,15 @@ pub fn should_notify(
     if effective_pmax(attrs).is_some_and(|pmax| since_last_ms >= secs_to_ms(pmax)) {
         return true;
     }
-    if !changed || since_last_ms < secs_to_ms(attrs.pmin.unwrap_or(0)) {
+    if !changed || since_last_ms < secs_to_ms(attrs.pmin().unwrap_or(0)) {
         return false;
     }
-    let numeric_rules = attrs.gt.is_some() || attrs.lt.is_some() || attrs.st.is_some();
-    match (numeric_rules, last, current) {
+    match (attrs.has_float(), last, current) {
         (true, Some(prev), Some(now)) => {
             let crossed = |t: Float| (prev > t) != (now > t);
-            attrs.gt.is_some_and(crossed)
-                || attrs.lt.is_some_and(|t| (prev < t) != (now < t))
-                || attrs.st.is_some_and(|st| (now - prev).abs() >= st)
+            attrs.gt().is_some_and(crossed)
+                || attrs.lt().is_some_and(|t| (prev < t) != (now < t))
+                || attrs.st().is_some_and(|st| (now - prev).abs() >= st)
         }
         _ => true,
     }
@@ -86,7 +85,7 @@ pub fn should_notify(
 /// pending change.
 pub fn next_check(attrs: &Attrs, last_sent: Instant, dirty: bool) -> Option<Instant> {
     let pmax = effective_pmax(attrs).map(|p| last_sent.add_secs(p));
-    let pmin = dirty.then(|| last_sent.add_secs(attrs.pmin.unwrap_or(0)));
+    let pmin = dirty.then(|| last_sent.add_secs(attrs.pmin().unwrap_or(0)));
     match (pmax, pmin) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -96,9 +95,10 @@ pub fn next_check(attrs: &Attrs, last_sent: Instant, dirty: bool) -> Option<Inst
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attributes::Attr;
 
     fn attrs(pmin: Option<u32>, pmax: Option<u32>) -> Attrs {
-        Attrs { pmin, pmax, ..Attrs::default() }
+        Attrs::default().with_secs(Attr::Pmin, pmin).with_secs(Attr::Pmax, pmax)
     }
 
     #[test]
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn gt_lt_fire_on_crossing_only() {
-        let a = Attrs { gt: Some(50.0), lt: Some(10.0), ..Attrs::default() };
+        let a = Attrs::default().with_float(Attr::Gt, Some(50.0)).with_float(Attr::Lt, Some(10.0));
         assert!(should_notify(&a, 0, true, Some(40.0), Some(51.0)));
         assert!(should_notify(&a, 0, true, Some(51.0), Some(49.0)));
         assert!(!should_notify(&a, 0, true, Some(51.0), Some(60.0)));
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn st_needs_a_big_enough_step() {
-        let a = Attrs { st: Some(5.0), ..Attrs::default() };
+        let a = Attrs::default().with_float(Attr::St, Some(5.0));
         assert!(!should_notify(&a, 0, true, Some(20.0), Some(24.9)));
         assert!(should_notify(&a, 0, true, Some(20.0), Some(25.0)));
         assert!(should_notify(&a, 0, true, Some(20.0), Some(15.0)));

@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod acl;
+pub mod attrs;
 pub mod conn_mon;
 pub mod device;
 pub mod firmware;
@@ -38,12 +39,13 @@ pub mod server;
 pub mod vecs;
 
 pub use acl::{Acl, AclInstance};
+pub use attrs::{Attr, Attrs};
 pub use conn_mon::ConnMon;
 pub use device::Device;
 pub use firmware::{Firmware, FwState};
 pub use fuzz::fuzz_operation;
 pub use model::{Caller, Ctx, Effect, Kind, Object, Ops, ResourceDef, SetError, Value};
-pub use registry::{AttrSource, Attrs, NoAttrs, Registry};
+pub use registry::{AttrSource, NoAttrs, Registry};
 pub use security::{Security, SecurityInstance};
 pub use server::{Server, ServerInstance};
 

@@ -36,40 +36,13 @@ use lwm2m_coap::{content_format as cf, Code};
 use lwm2m_formats::{link, text, tlv, CountSink, Float, Overflow, Path, Sink};
 
 use crate::acl::{right, Acl};
+pub use crate::attrs::{Attr, Attrs};
 use crate::conn_mon::ConnMon;
 use crate::device::Device;
 use crate::firmware::Firmware;
 use crate::model::{find_def, Caller, Ctx, Effect, Kind, Object, ResourceDef, Value};
 use crate::security::Security;
 use crate::server::Server;
-
-/// Notification attributes of one path (Write-Attributes), as shown by Discover.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Attrs {
-    /// Minimum period, s.
-    pub pmin: Option<u32>,
-    /// Maximum period, s.
-    pub pmax: Option<u32>,
-    /// Greater than.
-    pub gt: Option<Float>,
-    /// Less than.
-    pub lt: Option<Float>,
-    /// Step.
-    pub st: Option<Float>,
-}
-
-impl Attrs {
-    /// Fills what `self` leaves unset from `parent`.
-    pub fn inherit(self, parent: &Attrs) -> Attrs {
-        Attrs {
-            pmin: self.pmin.or(parent.pmin),
-            pmax: self.pmax.or(parent.pmax),
-            gt: self.gt.or(parent.gt),
-            lt: self.lt.or(parent.lt),
-            st: self.st.or(parent.st),
-        }
-    }
-}
 
 /// Where Discover gets the attributes set on a path (the engine's Write-Attributes store).
 pub trait AttrSource {
@@ -278,15 +251,11 @@ type W<'w, 's> = link::Writer<'w, &'s mut dyn Sink>;
 
 fn put_attrs(w: &mut W<'_, '_>, a: Option<Attrs>) -> Result<(), Overflow> {
     let a = a.unwrap_or_default();
-    if let Some(v) = a.pmin {
-        w.attr_uint("pmin", v.into())?;
-    }
-    if let Some(v) = a.pmax {
-        w.attr_uint("pmax", v.into())?;
-    }
-    for (name, v) in [("gt", a.gt), ("lt", a.lt), ("st", a.st)] {
-        if let Some(v) = v {
-            w.attr_float(name, v)?;
+    for attr in Attr::ALL {
+        match a.raw(attr) {
+            Some(v) if attr.is_float() => w.attr_float(attr.name(), Float::from_bits(v))?,
+            Some(v) => w.attr_uint(attr.name(), v.into())?,
+            None => {}
         }
     }
     Ok(())

@@ -725,9 +725,11 @@ struct TestAttrs;
 impl AttrSource for TestAttrs {
     fn attrs(&self, path: &Path) -> Option<Attrs> {
         match path.ids() {
-            [3] => Some(Attrs { pmin: Some(10), ..Default::default() }),
-            [3, 0] => Some(Attrs { pmax: Some(60), ..Default::default() }),
-            [3, 0, 7] => Some(Attrs { gt: Some(50.0), lt: Some(42.5), ..Default::default() }),
+            [3] => Some(Attrs::default().with_secs(Attr::Pmin, Some(10))),
+            [3, 0] => Some(Attrs::default().with_secs(Attr::Pmax, Some(60))),
+            [3, 0, 7] => Some(
+                Attrs::default().with_float(Attr::Gt, Some(50.0)).with_float(Attr::Lt, Some(42.5)),
+            ),
             _ => None,
         }
     }
