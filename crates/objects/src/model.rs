@@ -251,25 +251,6 @@ pub trait Object {
     fn max_instances(&self) -> usize;
     /// Id of the `idx`-th instance in ascending id order.
     fn instance_at(&self, idx: usize) -> Option<u16>;
-    /// Number of instances.
-    fn instance_count(&self) -> usize {
-        let mut n = 0;
-        while self.instance_at(n).is_some() {
-            n += 1;
-        }
-        n
-    }
-    /// Whether instance `inst` exists.
-    fn has_instance(&self, inst: u16) -> bool {
-        let mut n = 0;
-        while let Some(i) = self.instance_at(n) {
-            if i == inst {
-                return true;
-            }
-            n += 1;
-        }
-        false
-    }
     /// The `idx`-th value of resource `res` of instance `inst`, with its resource instance id
     /// (0 for single resources). `None` at `idx` 0 of a single resource: the resource is absent;
     /// `None` at `idx` 0 of a multiple resource: it has no instances.
@@ -313,6 +294,30 @@ pub trait Object {
     /// ids 0..=31 of instance 0.
     fn take_dirty(&mut self) -> u32 {
         0
+    }
+}
+
+// Written once for every object (as trait default methods, each object had its own copy).
+impl dyn Object + '_ {
+    /// Number of instances.
+    pub fn instance_count(&self) -> usize {
+        let mut n = 0;
+        while self.instance_at(n).is_some() {
+            n += 1;
+        }
+        n
+    }
+
+    /// Whether instance `inst` exists.
+    pub fn has_instance(&self, inst: u16) -> bool {
+        let mut n = 0;
+        while let Some(i) = self.instance_at(n) {
+            if i == inst {
+                return true;
+            }
+            n += 1;
+        }
+        false
     }
 }
 

@@ -331,7 +331,8 @@ impl Registry {
 
     /// Whether ACLs are enforced (see the module documentation).
     pub fn acl_enforced(&self) -> bool {
-        self.server.instance_count() > 1 && self.acl.instance_count() > 0
+        let count = |o: &dyn Object| o.instance_count();
+        count(&self.server) > 1 && count(&self.acl) > 0
     }
 
     /// Access rights (see [`right`]) of the caller on `/oid/inst`.
