@@ -30,6 +30,26 @@ pub fn code_only(buf: &mut [u8], head: Head) -> usize {
     head.builder(buf).and_then(|b| b.finish(0)).unwrap_or(0)
 }
 
+/// A reply without payload: `location` (object, instance) as Location-Path (Create), `block1`
+/// echoed (Block1 transfers).
+pub fn code_reply(
+    buf: &mut [u8],
+    head: Head,
+    location: Option<(u16, u16)>,
+    block1: Option<Block>,
+) -> Result<usize, BuildError> {
+    let mut b = head.builder(buf)?;
+    if let Some((object, instance)) = location {
+        for id in [object, instance] {
+            b.option(opt::LOCATION_PATH, Query::new("").push_u32(u32::from(id)).as_bytes())?;
+        }
+    }
+    if let Some(block) = block1 {
+        b.option_uint(opt::BLOCK1, block.to_uint())?;
+    }
+    b.finish(0)
+}
+
 /// An empty ACK or RST (RFC 7252 §4.2, §4.3).
 pub fn empty(buf: &mut [u8], mtype: MsgType, mid: u16) -> usize {
     code_only(buf, Head { mtype, code: Code::EMPTY, mid, token: Token::EMPTY })

@@ -130,10 +130,7 @@ impl Engine {
             self.registry.bootstrap_finish_check()?;
             let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
             s.finish_bootstrap_after_reply = true;
-            return Ok(message::code_only(
-                &mut s.reply.bytes,
-                Head { code: Code::CHANGED, ..head },
-            ));
+            return self.code_reply(i, Head { code: Code::CHANGED, ..head }, None, None);
         }
 
         let path = Path::from_uri_path(msg.uri_path()).map_err(|_| Code::BAD_REQUEST)?;
@@ -142,13 +139,12 @@ impl Engine {
 
         // Block1: collect the blocks first, act once on the whole payload.
         let assembly = self.assemble_block1(conn, msg, &path, cf)?;
-        if let Assembly::Continue(block) = assembly {
-            let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
-            let head = Head { code: Code::CONTINUE, ..head };
-            let mut b =
-                head.builder(&mut s.reply.bytes).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-            b.option_uint(opt::BLOCK1, block.to_uint()).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-            return b.finish(0).map_err(|_| Code::INTERNAL_SERVER_ERROR);
+        let block1 = match assembly {
+            Assembly::Whole => None,
+            Assembly::Continue(b) | Assembly::Complete(b) => Some(b),
+        };
+        if let Assembly::Continue(_) = assembly {
+            return self.code_reply(i, Head { code: Code::CONTINUE, ..head }, None, block1);
         }
 
         let ctx = Ctx { caller, now };
@@ -158,27 +154,23 @@ impl Engine {
             let s = self.sessions.get(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
             return Ok(s.reply.len);
         }
+        // Create answers with the new instance's path (LwM2M 1.0 §5.4.5).
+        let location = created.map(|instance| (path.object_id().unwrap_or(0), instance));
+        self.code_reply(i, Head { code, ..head }, location, block1)
+    }
+
+    /// A reply without payload in session `i`'s reply buffer: `location` (object, instance) as
+    /// Location-Path, `block1` echoed.
+    fn code_reply(
+        &mut self,
+        i: usize,
+        head: Head,
+        location: Option<(u16, u16)>,
+        block1: Option<Block>,
+    ) -> Result<usize, Code> {
         let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
-        let head = Head { code, ..head };
-        let mut b = head.builder(&mut s.reply.bytes).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
-        let ise = |_| Code::INTERNAL_SERVER_ERROR;
-        if let Some(instance) = created {
-            // Create answers with the new instance's path (LwM2M 1.0 §5.4.5).
-            let mut digits = message::Query::new("");
-            b.option(
-                opt::LOCATION_PATH,
-                message::Query::new("")
-                    .push_u32(u32::from(path.object_id().unwrap_or(0)))
-                    .as_bytes(),
-            )
-            .map_err(ise)?;
-            b.option(opt::LOCATION_PATH, digits.push_u32(u32::from(instance)).as_bytes())
-                .map_err(ise)?;
-        }
-        if let Assembly::Complete(block) = assembly {
-            b.option_uint(opt::BLOCK1, block.to_uint()).map_err(ise)?;
-        }
-        b.finish(0).map_err(ise)
+        message::code_reply(&mut s.reply.bytes, head, location, block1)
+            .map_err(|_| Code::INTERNAL_SERVER_ERROR)
     }
 
     fn assemble_block1(
