@@ -14,7 +14,7 @@ use crate::attributes::{Attr, AttributeStore, Attrs};
 use crate::config::{Config, MAX_OBSERVATIONS, MAX_SESSIONS};
 use crate::event::{Action, ConnId, Event, Failure};
 use crate::hash::HashSink;
-use crate::message::{self, Head, Registration};
+use crate::message::{self, Head, Registration, To};
 use crate::observe::{self, Observation};
 use crate::request::Block1;
 use crate::session::{AfterDeregister, Control, Exchange, Inflight, Phase, Role, Session};
@@ -764,36 +764,32 @@ impl Engine {
         };
         let mid = self.mids.next();
         let token = self.new_token();
-        let head = Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token };
+        let mut head = Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token };
         let Some(s) = self.sessions.get_mut(i) else { return false };
         let endpoint = self.config.endpoint.as_str();
         let out = &mut s.request.bytes[..];
-        let built = match exchange {
-            Exchange::BootstrapRequest => message::bootstrap_request(out, head, endpoint),
+        let mut reg = Registration { endpoint, lifetime_s: None, binding: None, links: false };
+        let to = match exchange {
+            Exchange::BootstrapRequest => To::Bootstrap,
             Exchange::Register => {
-                let reg = Registration {
-                    endpoint,
-                    lifetime_s: Some(s.lifetime_s),
-                    binding: Some(s.binding.as_str()),
-                    links: true,
-                };
-                message::register(out, head, &reg, &self.registry)
+                reg.lifetime_s = Some(s.lifetime_s);
+                reg.binding = Some(s.binding.as_str());
+                reg.links = true;
+                To::Register
             }
             Exchange::Update => {
-                let reg = Registration {
-                    endpoint,
-                    lifetime_s: s.update.lifetime.then_some(s.lifetime_s),
-                    binding: s.update.binding.then_some(s.binding.as_str()),
-                    links: s.update.links,
-                };
-                message::update(out, head, &s.location, &reg, &self.registry)
+                reg.lifetime_s = s.update.lifetime.then_some(s.lifetime_s);
+                reg.binding = s.update.binding.then_some(s.binding.as_str());
+                reg.links = s.update.links;
+                To::Location(&s.location)
             }
             Exchange::Deregister => {
-                let head = Head { code: lwm2m_coap::Code::DELETE, ..head };
-                message::deregister(out, head, &s.location)
+                head.code = lwm2m_coap::Code::DELETE;
+                To::Location(&s.location)
             }
             Exchange::Notify { .. } => return false,
         };
+        let built = message::client_request(out, head, to, &reg, &self.registry);
         let Ok(len) = built else {
             // Cannot happen with the configured sizes; do not spin on it.
             self.fail_session(i, Failure::Protocol);

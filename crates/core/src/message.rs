@@ -200,96 +200,68 @@ pub const DEFAULT_LIFETIME_S: u32 = 86_400;
 /// See [`DEFAULT_LIFETIME_S`].
 pub const DEFAULT_BINDING: &str = "U";
 
-/// Register: `POST /rd?ep=..&lt=..&lwm2m=1.0&b=..` with the object links (LwM2M 1.0 §5.3.1).
-/// `lt` and `b` are left out when they equal the defaults of §5.3.1 ([`DEFAULT_LIFETIME_S`]).
-/// `lwm2m=1.0` is optional too (same table: "Required: No, Default: 1.0") but is kept for now:
-/// the scenario tests require it. Dropping it would save 10 bytes per Register.
-pub fn register(
+/// Where a client request goes.
+#[derive(Debug, Clone, Copy)]
+pub enum To<'a> {
+    /// Bootstrap-Request: `POST /bs?ep=..` (LwM2M 1.0 §5.2.7.1).
+    Bootstrap,
+    /// Register: `POST /rd?ep=..&lt=..&lwm2m=1.0&b=..` with the object links (§5.3.1).
+    Register,
+    /// Update (`POST`, §5.3.2) or De-register (`DELETE`, §5.3.3) at the registration's
+    /// location (`/rd/...`), with only what changed.
+    Location(&'a Location),
+}
+
+/// A client request (Bootstrap-Request, Register, Update, De-register): one builder for all,
+/// each carrying the parts of `reg` that are present. Register leaves `lt` and `b` out when
+/// they equal the defaults of §5.3.1 ([`DEFAULT_LIFETIME_S`], [`DEFAULT_BINDING`]); it keeps
+/// `lwm2m=1.0` (optional too, "Default: 1.0", but the scenario tests require it; dropping it
+/// would save 10 bytes per Register).
+pub fn client_request(
     buf: &mut [u8],
     head: Head,
+    to: To<'_>,
     reg: &Registration<'_>,
     registry: &Registry,
 ) -> Result<usize, BuildError> {
     let mut b = head.builder(buf)?;
-    b.option(opt::URI_PATH, b"rd")?;
-    b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
-    query(&mut b, "ep=", reg.endpoint)?;
-    lifetime_and_binding(
-        &mut b,
-        reg.lifetime_s.filter(|&lt| lt != DEFAULT_LIFETIME_S),
-        Some(b"lwm2m=1.0"),
-        reg.binding.filter(|&b| b != DEFAULT_BINDING),
-    )?;
-    let n = links_payload(&mut b, registry)?;
-    b.finish(n)
-}
-
-/// Update: `POST /<location>` with only what changed (LwM2M 1.0 §5.3.2).
-pub fn update(
-    buf: &mut [u8],
-    head: Head,
-    location: &Location,
-    reg: &Registration<'_>,
-    registry: &Registry,
-) -> Result<usize, BuildError> {
-    let mut b = located(buf, head, location)?;
+    let (mut lifetime_s, mut binding) = (reg.lifetime_s, reg.binding);
+    match to {
+        To::Bootstrap => b.option(opt::URI_PATH, b"bs")?,
+        To::Register => {
+            b.option(opt::URI_PATH, b"rd")?;
+            lifetime_s = lifetime_s.filter(|&lt| lt != DEFAULT_LIFETIME_S);
+            binding = binding.filter(|&b| b != DEFAULT_BINDING);
+        }
+        To::Location(location) => {
+            for segment in location.segments() {
+                b.option(opt::URI_PATH, segment)?;
+            }
+        }
+    }
     if reg.links {
         b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
     }
-    lifetime_and_binding(&mut b, reg.lifetime_s, None, reg.binding)?;
+    if !matches!(to, To::Location(_)) {
+        query(&mut b, "ep=", reg.endpoint)?;
+    }
+    if let Some(lt) = lifetime_s {
+        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
+    }
+    if let To::Register = to {
+        b.option(opt::URI_QUERY, b"lwm2m=1.0")?;
+    }
+    if let Some(binding) = binding {
+        query(&mut b, "b=", binding)?;
+    }
     let n = if reg.links { links_payload(&mut b, registry)? } else { 0 };
     b.finish(n)
-}
-
-/// De-register: `DELETE /<location>` (LwM2M 1.0 §5.3.3).
-pub fn deregister(buf: &mut [u8], head: Head, location: &Location) -> Result<usize, BuildError> {
-    located(buf, head, location)?.finish(0)
-}
-
-/// A message to the registration's location (`/rd/...`): header and Uri-Path options.
-fn located<'b>(
-    buf: &'b mut [u8],
-    head: Head,
-    location: &Location,
-) -> Result<MessageBuilder<'b>, BuildError> {
-    let mut b = head.builder(buf)?;
-    for segment in location.segments() {
-        b.option(opt::URI_PATH, segment)?;
-    }
-    Ok(b)
 }
 
 /// One Uri-Query option, `prefix` then `value` (one helper for every query: less code).
 #[inline(never)]
 fn query(b: &mut MessageBuilder<'_>, prefix: &str, value: &str) -> Result<(), BuildError> {
     b.option(opt::URI_QUERY, Query::new(prefix).push(value.as_bytes()).as_bytes())
-}
-
-/// The `lt=`, then `extra`, then `b=` queries of Register and Update, each when present.
-fn lifetime_and_binding(
-    b: &mut MessageBuilder<'_>,
-    lifetime_s: Option<u32>,
-    extra: Option<&[u8]>,
-    binding: Option<&str>,
-) -> Result<(), BuildError> {
-    if let Some(lt) = lifetime_s {
-        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
-    }
-    if let Some(extra) = extra {
-        b.option(opt::URI_QUERY, extra)?;
-    }
-    if let Some(binding) = binding {
-        query(b, "b=", binding)?;
-    }
-    Ok(())
-}
-
-/// Bootstrap-Request: `POST /bs?ep=..` (LwM2M 1.0 §5.2.7.1).
-pub fn bootstrap_request(buf: &mut [u8], head: Head, endpoint: &str) -> Result<usize, BuildError> {
-    let mut b = head.builder(buf)?;
-    b.option(opt::URI_PATH, b"bs")?;
-    query(&mut b, "ep=", endpoint)?;
-    b.finish(0)
 }
 
 #[cfg(test)]
@@ -317,7 +289,7 @@ mod tests {
             binding: Some(binding),
             links: true,
         };
-        let n = register(&mut buf, head, &reg, &Registry::new()).unwrap();
+        let n = client_request(&mut buf, head, To::Register, &reg, &Registry::new()).unwrap();
         (buf, n)
     }
 
