@@ -606,7 +606,13 @@ impl<S: RecordStore> Carrier<S> {
             _ => None,
         };
         let download = self.fota.download.as_ref().and_then(Download::poll_at);
-        [self.engine.poll_at(), deferred, self.reboot_ask_at, download].into_iter().flatten().min()
+        let mut at = self.engine.poll_at();
+        // A loop over the candidates, not an iterator chain: the array of `Option<Instant>`s
+        // costs a copy and more code.
+        for t in [deferred, self.reboot_ask_at, download] {
+            at = earliest(at, t);
+        }
+        at
     }
 
     // ----- firmware update, port-facing -----
@@ -970,6 +976,14 @@ impl<S: RecordStore> Carrier<S> {
             Ok(()) => self.saved_crc = Some(crc),
             Err(e) => log::error!("saving the bootstrap record failed: {e:?}"),
         }
+    }
+}
+
+/// The earlier of two optional deadlines.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
