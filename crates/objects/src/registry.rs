@@ -728,24 +728,27 @@ impl Registry {
         }
         let obj = self.check(ctx, path, right::READ)?;
         match *path.ids() {
-            [o] => {
+            // `/o` lists every readable instance with its resources, `/o/i` that one.
+            [o, ..] if path.len() <= 2 => {
                 w.link(path).map_err(ov)?;
                 put_attrs(&mut w, attrs.attrs(path)).map_err(ov)?;
                 let mut idx = 0;
                 while let Some(i) = obj.instance_at(idx) {
                     idx += 1;
-                    if self.rights(ctx, o, i) & right::READ != 0 {
-                        let p = Path::instance(o, i);
-                        w.link(&p).map_err(ov)?;
-                        put_attrs(&mut w, attrs.attrs(&p)).map_err(ov)?;
-                        discover_resources(&mut w, obj, ctx, i, attrs).map_err(ov)?;
+                    match path.instance_id() {
+                        Some(only) if only != i => continue,
+                        Some(_) => {}
+                        None => {
+                            if self.rights(ctx, o, i) & right::READ == 0 {
+                                continue;
+                            }
+                            let p = Path::instance(o, i);
+                            w.link(&p).map_err(ov)?;
+                            put_attrs(&mut w, attrs.attrs(&p)).map_err(ov)?;
+                        }
                     }
+                    discover_resources(&mut w, obj, ctx, i, attrs).map_err(ov)?;
                 }
-            }
-            [_, i] => {
-                w.link(path).map_err(ov)?;
-                put_attrs(&mut w, attrs.attrs(path)).map_err(ov)?;
-                discover_resources(&mut w, obj, ctx, i, attrs).map_err(ov)?;
             }
             [o, i, r] => {
                 let d = find_def(obj.defs(), r).ok_or(Code::NOT_FOUND)?;
