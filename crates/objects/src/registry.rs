@@ -524,12 +524,26 @@ impl Registry {
             cf::TEXT_PLAIN | cf::OCTET_STREAM if single.is_some() => {}
             _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
         }
-        self.walk(ctx, path, fmt, payload, replace, true)?;
-        let fx = self.walk(ctx, path, fmt, payload, replace, false)?;
+        self.apply(ctx, path, fmt, payload, replace, path)
+    }
+
+    /// Both passes of a write to `target` (a dry one that refuses what the real one would, then
+    /// the real one), then its effects; `changed` is the path observers hear about.
+    fn apply(
+        &mut self,
+        ctx: &Ctx,
+        target: &Path,
+        fmt: u16,
+        payload: &[u8],
+        replace: bool,
+        changed: &Path,
+    ) -> Result<(), Code> {
+        self.walk(ctx, target, fmt, payload, replace, true)?;
+        let fx = self.walk(ctx, target, fmt, payload, replace, false)?;
         if let Some(e) = fx {
             self.push(e);
         }
-        self.push(Effect::Changed(*path));
+        self.push(Effect::Changed(*changed));
         Ok(())
     }
 
@@ -650,21 +664,16 @@ impl Registry {
             _ => return Err(Code::UNSUPPORTED_CONTENT_FORMAT),
         }
         let mut rd = tlv::Reader::new(payload);
-        let (id, body) = match (rd.next(), rd.next()) {
-            (Some(Ok(t)), None) if t.kind == tlv::Kind::ObjectInstance => (t.id, t.value),
-            _ => ((0..NO_INSTANCE).find(|i| !obj.has_instance(*i)).unwrap_or(0), payload),
+        let id = match (rd.next(), rd.next()) {
+            (Some(Ok(t)), None) if t.kind == tlv::Kind::ObjectInstance => t.id,
+            _ => (0..NO_INSTANCE).find(|i| !obj.has_instance(*i)).unwrap_or(0),
         };
         if obj.has_instance(id) {
             return Err(Code::BAD_REQUEST);
         }
-        let obj = self.obj_mut(oid).ok_or(Code::NOT_FOUND)?;
-        write_inst(obj, ctx, bs, id, body, true, true)?;
-        obj.create(id)?;
-        let fx = write_inst(obj, ctx, bs, id, body, true, false)?;
-        if let Some(e) = fx {
-            self.push(e);
-        }
-        self.push(Effect::Changed(*path));
+        // An instance write (whose real pass creates the instance): it takes either one object
+        // instance TLV with this id or the resources themselves.
+        self.apply(ctx, &Path::instance(oid, id), cf::LWM2M_TLV, payload, true, path)?;
         Ok(id)
     }
 
