@@ -886,16 +886,16 @@ impl Engine {
         });
     }
 
-    /// Hash and numeric value of what `path` renders now, for a new observation.
+    /// Hash and numeric value of what `path` renders now, for a new observation; the read's
+    /// error when it does not render.
     pub(crate) fn snapshot(
         &self,
         ctx: &Ctx,
         path: &Path,
         accept: Option<u16>,
-    ) -> (u32, Option<f32>) {
+    ) -> Result<(u32, Option<f32>), Code> {
         let mut h = HashSink::new();
-        let _ = self.registry.read(ctx, path, accept, &mut h);
-        let _ = h.len();
-        (h.finish(), self.registry.numeric_value(ctx, path))
+        self.registry.read(ctx, path, accept, &mut h)?;
+        Ok((h.finish(), self.registry.numeric_value(ctx, path)))
     }
 }

@@ -260,9 +260,7 @@ impl Engine {
                 match observe {
                     Some(0) => {
                         // Render first: a path that does not read is not observed.
-                        let mut count = lwm2m_formats::CountSink::new();
-                        self.registry.read(ctx, path, accept, &mut count)?;
-                        let (hash, value) = self.snapshot(ctx, path, accept);
+                        let (hash, value) = self.snapshot(ctx, path, accept)?;
                         let Caller::Server { short_id } = ctx.caller else {
                             return Err(Code::METHOD_NOT_ALLOWED);
                         };
