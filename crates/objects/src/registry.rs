@@ -129,46 +129,42 @@ fn put_text(mut out: &mut dyn Sink, v: &Value<'_>) -> Result<(), Overflow> {
     }
 }
 
-/// Decodes a TLV value of a resource of type `kind`.
-fn decode_tlv(kind: Kind, b: &[u8]) -> Result<Value<'_>, Code> {
-    Ok(match kind {
-        Kind::Int | Kind::Time => Value::Int(tlv::decode_int(b).map_err(bad)?),
-        Kind::Uint => {
-            Value::Int(tlv::decode_int(b).ok().filter(|v| *v >= 0).ok_or(Code::BAD_REQUEST)?)
-        }
-        Kind::Bool => Value::Bool(tlv::decode_bool(b).map_err(bad)?),
-        Kind::Str => Value::Str(tlv::decode_str(b).map_err(bad)?),
-        Kind::Opaque => Value::Opaque(b),
-        Kind::ObjLnk => {
-            let (o, i) = tlv::decode_objlnk(b).map_err(bad)?;
-            Value::ObjLnk(o, i)
-        }
-        Kind::Float => Value::Float(tlv::decode_float(b).map_err(bad)?),
-        Kind::Exec => return Err(Code::METHOD_NOT_ALLOWED),
-    })
-}
-
-/// Decodes a plain-text or opaque payload for a resource of type `kind`.
-fn decode_single(fmt: u16, kind: Kind, b: &[u8]) -> Result<Value<'_>, Code> {
-    if fmt == cf::OCTET_STREAM || kind == Kind::Opaque {
+/// Decodes a value of a resource of type `kind` in format `fmt`: a TLV value, plain text or
+/// opaque. One body for both: the types share their checks (range, UTF-8), only the number
+/// syntax differs.
+fn decode(fmt: u16, kind: Kind, b: &[u8]) -> Result<Value<'_>, Code> {
+    let tlv = fmt == cf::LWM2M_TLV;
+    if !tlv && (fmt == cf::OCTET_STREAM || kind == Kind::Opaque) {
         return match (fmt == cf::OCTET_STREAM, kind == Kind::Opaque) {
             (true, true) => Ok(Value::Opaque(b)),
             _ => Err(Code::UNSUPPORTED_CONTENT_FORMAT),
         };
     }
     Ok(match kind {
-        Kind::Int | Kind::Time => Value::Int(text::parse_int(b).map_err(bad)?),
-        Kind::Uint => {
-            Value::Int(text::parse_int(b).ok().filter(|v| *v >= 0).ok_or(Code::BAD_REQUEST)?)
+        Kind::Int | Kind::Time | Kind::Uint => {
+            let v = if tlv { tlv::decode_int(b).ok() } else { text::parse_int(b).ok() };
+            let v = v.ok_or(Code::BAD_REQUEST)?;
+            if kind == Kind::Uint && v < 0 {
+                return Err(Code::BAD_REQUEST);
+            }
+            Value::Int(v)
         }
-        Kind::Bool => Value::Bool(text::parse_bool(b).map_err(bad)?),
+        Kind::Bool => {
+            let v = if tlv { tlv::decode_bool(b).ok() } else { text::parse_bool(b).ok() };
+            Value::Bool(v.ok_or(Code::BAD_REQUEST)?)
+        }
         Kind::Str => Value::Str(core::str::from_utf8(b).map_err(bad)?),
+        Kind::Opaque => Value::Opaque(b),
         Kind::ObjLnk => {
-            let (o, i) = text::parse_objlnk(b).map_err(bad)?;
+            let v = if tlv { tlv::decode_objlnk(b).ok() } else { text::parse_objlnk(b).ok() };
+            let (o, i) = v.ok_or(Code::BAD_REQUEST)?;
             Value::ObjLnk(o, i)
         }
-        Kind::Float => Value::Float(text::parse_float(b).map_err(bad)?),
-        Kind::Opaque | Kind::Exec => return Err(Code::METHOD_NOT_ALLOWED),
+        Kind::Float => {
+            let v = if tlv { tlv::decode_float(b).ok() } else { text::parse_float(b).ok() };
+            Value::Float(v.ok_or(Code::BAD_REQUEST)?)
+        }
+        Kind::Exec => return Err(Code::METHOD_NOT_ALLOWED),
     })
 }
 
@@ -590,7 +586,7 @@ impl Registry {
             obj.create(i)?;
         }
         if fmt != cf::LWM2M_TLV {
-            let v = decode_single(fmt, def.kind, payload)?;
+            let v = decode(fmt, def.kind, payload)?;
             return obj.write(ctx, i, r, None, &v, dry);
         }
         if def.multiple {
@@ -600,7 +596,7 @@ impl Registry {
         let mut rd = tlv::Reader::new(payload);
         match (rd.next(), rd.next()) {
             (Some(Ok(t)), None) if t.kind == tlv::Kind::Resource && t.id == r => {
-                let v = decode_tlv(def.kind, t.value)?;
+                let v = decode(cf::LWM2M_TLV, def.kind, t.value)?;
                 obj.write(ctx, i, r, None, &v, dry)
             }
             _ => Err(Code::BAD_REQUEST),
@@ -922,7 +918,7 @@ fn write_inst(
         }
         let e = match (t.kind, def.multiple) {
             (tlv::Kind::Resource, false) => {
-                let v = decode_tlv(def.kind, t.value)?;
+                let v = decode(cf::LWM2M_TLV, def.kind, t.value)?;
                 obj.write(ctx, i, def.id, None, &v, dry)?
             }
             (tlv::Kind::MultipleResource, true) => {
@@ -958,7 +954,7 @@ fn write_multi(
         if t.kind != tlv::Kind::ResourceInstance {
             return Err(Code::BAD_REQUEST);
         }
-        let v = decode_tlv(def.kind, t.value)?;
+        let v = decode(cf::LWM2M_TLV, def.kind, t.value)?;
         let e = obj.write(ctx, i, def.id, Some(t.id), &v, dry)?;
         if e.is_some() {
             fx = e;
