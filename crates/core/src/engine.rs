@@ -796,16 +796,31 @@ impl Engine {
             return false;
         };
         s.request.len = len;
-        s.inflight = Some(Inflight {
-            exchange,
-            mid,
-            token,
-            retransmission: Retransmission::start(now, &self.config.tx, &mut self.rng),
-            acknowledged: false,
-            separate_deadline: now,
-            resend: false,
-        });
+        self.begin_inflight(now, i, exchange, mid, token);
         true
+    }
+
+    /// Session `i`'s request buffer holds a new confirmable request: wait for its answer.
+    fn begin_inflight(
+        &mut self,
+        now: Instant,
+        i: usize,
+        exchange: Exchange,
+        mid: u16,
+        token: Token,
+    ) {
+        let retransmission = Retransmission::start(now, &self.config.tx, &mut self.rng);
+        if let Some(s) = self.sessions.get_mut(i) {
+            s.inflight = Some(Inflight {
+                exchange,
+                mid,
+                token,
+                retransmission,
+                acknowledged: false,
+                separate_deadline: now,
+                resend: false,
+            });
+        }
     }
 
     #[inline(never)]
@@ -854,17 +869,8 @@ impl Engine {
             o.last_hash = h.finish();
             o.last_value = value;
         }
-        let Some(s) = self.sessions.get_mut(i) else { return false };
         if confirmable {
-            s.inflight = Some(Inflight {
-                exchange: Exchange::Notify { obs: idx },
-                mid,
-                token: head.token,
-                retransmission: Retransmission::start(now, &self.config.tx, &mut self.rng),
-                acknowledged: false,
-                separate_deadline: now,
-                resend: false,
-            });
+            self.begin_inflight(now, i, Exchange::Notify { obs: idx }, mid, head.token);
         }
         true
     }
