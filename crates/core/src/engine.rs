@@ -523,18 +523,10 @@ impl Engine {
                     self.fail_session(i, Failure::Protocol);
                     return;
                 }
-                self.registered(now, i);
-                if let Some(short_id) = self.sessions.get(i).and_then(Session::short_id) {
-                    self.push_action(Action::Event(Event::Registered { short_id }));
-                }
+                self.registered(now, i, true);
             }
             Exchange::Register => self.fail_session(i, Failure::Rejected(msg.code)),
-            Exchange::Update if success => {
-                self.registered(now, i);
-                if let Some(short_id) = self.sessions.get(i).and_then(Session::short_id) {
-                    self.push_action(Action::Event(Event::Updated { short_id }));
-                }
-            }
+            Exchange::Update if success => self.registered(now, i, false),
             Exchange::Update => {
                 // The server lost our registration (4.04) or refuses the update: register
                 // again from scratch (LwM2M 1.0 §5.3.2).
@@ -547,8 +539,8 @@ impl Engine {
         }
     }
 
-    /// Registration (or update) accepted: schedule the next update.
-    fn registered(&mut self, now: Instant, i: usize) {
+    /// Registration (`register`) or update accepted: schedule the next update, tell the driver.
+    fn registered(&mut self, now: Instant, i: usize, register: bool) {
         let links = self.links_hash();
         let max_wait = self.config.tx.max_transmit_wait_ms();
         let Some(s) = self.sessions.get_mut(i) else { return };
@@ -558,6 +550,11 @@ impl Engine {
         s.phase = Phase::Registered { update_at };
         s.update = Default::default();
         s.links_hash = links;
+        if let Some(short_id) = s.short_id() {
+            let event =
+                if register { Event::Registered { short_id } } else { Event::Updated { short_id } };
+            self.push_action(Action::Event(event));
+        }
     }
 
     fn after_deregistered(&mut self, now: Instant, i: usize) {

@@ -87,6 +87,12 @@ impl Path {
     /// Builds a path from CoAP Uri-Path option values. No segment, or a single empty segment,
     /// is the root.
     pub fn from_uri_path<'a>(segments: impl Iterator<Item = &'a [u8]>) -> Result<Path, PathError> {
+        let mut segments = segments;
+        Path::from_segments(&mut segments)
+    }
+
+    /// One body for every kind of segment iterator (Uri-Path options, `/`-separated text).
+    fn from_segments(segments: &mut dyn Iterator<Item = &[u8]>) -> Result<Path, PathError> {
         let mut p = Path::ROOT;
         let mut count = 0usize;
         let mut saw_empty = false;
