@@ -6,7 +6,7 @@ use lwm2m_coap::{
     Code, DedupCache, Instant, Message, MessageIds, MsgType, Retransmission, RetransmitDecision,
     Rng, Token,
 };
-use lwm2m_formats::{Path, Sink};
+use lwm2m_formats::Path;
 use lwm2m_objects::{Caller, Ctx, Effect, Registry};
 
 use crate::accounts;
