@@ -135,22 +135,24 @@ impl MessageIds {
     }
 }
 
-/// One remembered (peer, message id). `at` is an `Instant` split in two `u32` halves so that an
-/// entry takes 12 bytes instead of 24 (a `u64` would align it to 8 and `Option` add 8 more);
-/// `used` stands for the `Option`.
+/// One remembered (peer, message id) and when it is forgotten. `expires` is an `Instant` split
+/// in two `u32` halves so that an entry takes 12 bytes instead of 24 (a `u64` would align it to
+/// 8 and `Option` add 8 more); `used` stands for the `Option`. Keeping the expiry rather than the
+/// arrival makes "still remembered" one comparison (time is monotonic and the lifetime fixed,
+/// so the order of expiries is the order of arrivals).
 #[derive(Clone, Copy, Debug)]
 struct Seen {
-    at: [u32; 2],
+    expires: [u32; 2],
     mid: u16,
     peer: u8,
     used: bool,
 }
 
 impl Seen {
-    const EMPTY: Seen = Seen { at: [0; 2], mid: 0, peer: 0, used: false };
+    const EMPTY: Seen = Seen { expires: [0; 2], mid: 0, peer: 0, used: false };
 
-    fn at(&self) -> Instant {
-        Instant(u64::from(self.at[0]) | u64::from(self.at[1]) << 32)
+    fn expires(&self) -> u64 {
+        u64::from(self.expires[0]) | u64::from(self.expires[1]) << 32
     }
 }
 
@@ -176,27 +178,27 @@ impl<const N: usize> DedupCache<N> {
     /// Records (peer, mid) at `now`; true if it was already seen within the lifetime.
     /// A duplicate does not refresh its entry: the lifetime counts from the first copy.
     pub fn seen(&mut self, peer: u8, mid: u16, now: Instant) -> bool {
-        let lifetime = self.lifetime_ms;
-        let live = |e: &Seen| now.saturating_since(e.at()) < lifetime;
+        let now = now.as_millis();
         let mut slot = None;
-        let mut oldest: Option<(usize, Instant)> = None;
+        let mut oldest: Option<(usize, u64)> = None;
         for (i, s) in self.entries.iter().enumerate() {
+            let live = s.used && now < s.expires();
             if s.used && s.peer == peer && s.mid == mid {
-                if live(s) {
+                if live {
                     return true;
                 }
                 slot = Some(i);
-            } else if s.used && live(s) {
-                if oldest.map_or(true, |(_, at)| s.at() < at) {
-                    oldest = Some((i, s.at()));
+            } else if live {
+                if oldest.map_or(true, |(_, e)| s.expires() < e) {
+                    oldest = Some((i, s.expires()));
                 }
             } else if slot.is_none() {
                 slot = Some(i);
             }
         }
         if let Some(e) = slot.or(oldest.map(|(i, _)| i)).and_then(|i| self.entries.get_mut(i)) {
-            let at = now.as_millis();
-            *e = Seen { at: [at as u32, (at >> 32) as u32], mid, peer, used: true };
+            let expires = now.saturating_add(self.lifetime_ms);
+            *e = Seen { expires: [expires as u32, (expires >> 32) as u32], mid, peer, used: true };
         }
         false
     }
