@@ -101,7 +101,6 @@ impl Engine {
     }
 
     /// The URI of the server behind Security instance `security_instance` (for `Action::Connect`).
-    #[inline(never)]
     pub fn server_uri(&self, security_instance: u16) -> Option<&str> {
         accounts::uri(&self.registry, security_instance)
     }
@@ -171,7 +170,6 @@ impl Engine {
     }
 
     /// True when every configured server session is registered.
-    #[inline(never)]
     pub fn is_registered(&self) -> bool {
         let mut any = false;
         for s in &self.sessions {
@@ -186,7 +184,6 @@ impl Engine {
     }
 
     /// The port opened `conn`.
-    #[inline(never)]
     pub fn handle_connected(&mut self, now: Instant, conn: ConnId) {
         let lifetime = |reg: &Registry, id| accounts::lifetime_s(reg, id);
         let Some(i) = self.index(conn) else { return };
@@ -307,7 +304,6 @@ impl Engine {
     }
 
     /// When `handle_timeout` must be called next, if anything is scheduled.
-    #[inline(never)]
     pub fn poll_at(&self) -> Option<Instant> {
         let mut at: Option<Instant> = None;
         let mut consider = |t: Instant| at = Some(at.map_or(t, |a| a.min(t)));
@@ -820,7 +816,6 @@ impl Engine {
         }
     }
 
-    #[inline(never)]
     fn new_token(&mut self) -> Token {
         // 4 random bytes: enough to match responses on a secured session, cheap on air.
         let v = self.rng.next_u32();
