@@ -44,12 +44,7 @@ fn state_of(v: u32) -> FwState {
 
 impl FwRecord {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, RecordError> {
-        let mut w = FieldWriter::new(out);
-        w.u32(T_STATE, self.state as u32)?;
-        w.u32(T_RESULT, u32::from(self.result))?;
-        w.field(T_URI, self.uri.as_bytes())?;
-        w.u32(T_OFFSET, self.offset)?;
-        Ok(w.written().len())
+        encode(self.state, self.result, &self.uri, self.offset, out)
     }
 
     pub fn decode(body: &[u8]) -> Result<FwRecord, RecordError> {
@@ -73,6 +68,23 @@ impl FwRecord {
 }
 
 /// The download in progress, if any, and what to resume.
+/// The body of a firmware record with these fields (what [`FwRecord::encode`] writes), without
+/// a copy of the URI into a record first.
+pub fn encode(
+    state: FwState,
+    result: u8,
+    uri: &str,
+    offset: u32,
+    out: &mut [u8],
+) -> Result<usize, RecordError> {
+    let mut w = FieldWriter::new(out);
+    w.u32(T_STATE, state as u32)?;
+    w.u32(T_RESULT, u32::from(result))?;
+    w.field(T_URI, uri.as_bytes())?;
+    w.u32(T_OFFSET, offset)?;
+    Ok(w.written().len())
+}
+
 #[derive(Debug, Default)]
 pub struct FotaJob {
     pub download: Option<Download>,

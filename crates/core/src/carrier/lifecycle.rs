@@ -739,11 +739,9 @@ impl<S: RecordStore> Carrier<S> {
     fn save_firmware(&mut self, _now: Instant) {
         let fw = &self.engine.registry().firmware;
         let offset = self.fota.download.as_ref().map_or(0, Download::offset);
-        let mut uri = String::new();
-        let _ = uri.push_str(fw.package_uri());
-        let rec = FwRecord { state: fw.state(), result: fw.result(), uri, offset };
         let mut body = [0u8; fota::MAX_BODY];
-        let Ok(n) = rec.encode(&mut body) else { return };
+        let encoded = fota::encode(fw.state(), fw.result(), fw.package_uri(), offset, &mut body);
+        let Ok(n) = encoded else { return };
         let mut out = [0u8; records::HEADER_LEN + fota::MAX_BODY];
         let body = body.get(..n).unwrap_or_default();
         match records::save(&mut self.store, records::FIRMWARE, &mut self.fw_slot, body, &mut out) {
