@@ -681,11 +681,11 @@ impl Engine {
     #[inline(never)]
     pub(crate) fn check_observations(&mut self, now: Instant) {
         for idx in 0..self.observations.len() {
-            let Some(o) = self.observations.get(idx).copied() else { continue };
+            let Some(o) = self.observations.get(idx) else { continue };
             if o.pending {
                 continue;
             }
-            let attrs = self.observation_attrs(&o);
+            let attrs = self.observation_attrs(o);
             let since = now.saturating_since(o.last_sent);
             let pmax_due =
                 observe::next_check(&attrs, o.last_sent, false).is_some_and(|t| now >= t);
