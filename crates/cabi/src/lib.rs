@@ -1,7 +1,8 @@
 //! The pieces of the C interface (`include/lwm2m_carrier.h`) that do not depend on the
 //! platform: the C types ([`types`]), `lwm2m_carrier_config_t` parsing and argument checks
 //! ([`config`]), and the calls into the application: its event handler and time hooks, with
-//! the errno values of the C environment ([`ffi`]).
+//! the errno values of the C environment ([`ffi`]), and the exchange of the time values with
+//! those hooks ([`hooks`]).
 //!
 //! The symbols [`ffi`] calls (`lwm2m_carrier_event_handler`, the time hooks,
 //! `lwm2m_carrier_capi_errno_*`) come from the application or from the port's C file of weak
@@ -11,4 +12,5 @@
 
 pub mod config;
 pub mod ffi;
+pub mod hooks;
 pub mod types;

@@ -26,9 +26,9 @@ use lwm2m_carrier::{CarrierConfig, CarrierEvent, EventHandler, Port, Runner};
 use lwm2m_carrier_core::coap::Instant;
 use lwm2m_carrier_core::objects::{Device, SetError};
 
-use crate::config::{format_utc_offset, parse_utc_offset};
 use crate::ffi;
 use crate::platform::{Parts, Platform, PlatformError, Polled, Waiter, Waker};
+use lwm2m_carrier_cabi::hooks::{self, Synced};
 
 /// The longest the loop sleeps: the time hooks and Memory Free are read at least this often.
 pub const SYNC_PERIOD: Duration = Duration::from_secs(30);
@@ -84,20 +84,6 @@ impl AppValues {
             log::error!("applying the application's Device values failed: {e:?}");
         }
     }
-}
-
-/// The Device time values last agreed with the application's hooks.
-#[derive(Debug, Default)]
-struct Synced {
-    time_base_s: i64,
-    utc_offset: String,
-    timezone: String,
-    memory_free_kb: Option<u32>,
-}
-
-/// Current Time minus uptime: changes only when someone sets the time.
-fn time_base(d: &Device, now: Instant) -> i64 {
-    d.current_time(now).saturating_sub((now.as_millis() / 1000) as i64)
 }
 
 type RunnerOf<P> = Runner<Polled<<P as Platform>::Port>, Collector>;
@@ -305,75 +291,21 @@ impl<P: Platform> Api<P> {
     }
 
     /// Exchanges Current Time, UTC Offset, Timezone and Memory Free with the application's
-    /// hooks: first what servers wrote goes to the write hooks, then the read hooks' values go
-    /// into the Device object. Called on the init/run thread only, the hooks without the lock.
+    /// hooks ([`hooks`]): first what servers wrote goes to the write hooks, then the read hooks'
+    /// values go into the Device object. Called on the init/run thread only, the hooks without
+    /// the lock.
     fn sync_hooks(&self) {
-        #[derive(Default)]
-        struct Written {
-            time: Option<i64>,
-            offset: Option<String>,
-            timezone: Option<String>,
-        }
         let written = self.with_instance(|i| {
             let now = i.now();
-            let d = &i.runner.carrier.registry().device;
-            let mut w = Written::default();
-            if time_base(d, now) != i.synced.time_base_s {
-                w.time = Some(d.current_time(now));
-            }
-            if d.utc_offset() != i.synced.utc_offset {
-                w.offset = Some(d.utc_offset().to_owned());
-            }
-            if d.timezone() != i.synced.timezone {
-                w.timezone = Some(d.timezone().to_owned());
-            }
-            w
+            i.synced.written(&i.runner.carrier.registry().device, now)
         });
         let Some(written) = written else { return };
-        if let Some(t) = written.time {
-            ffi::write_utc_time(t);
-        }
-        if let Some(offset) = written.offset {
-            match parse_utc_offset(&offset) {
-                Some(minutes) => ffi::write_utc_offset(minutes),
-                None => log::warn!("UTC offset {offset:?} written by a server is not understood"),
-            }
-        }
-        if let Some(tz) = written.timezone {
-            ffi::write_timezone(&tz);
-        }
-
-        let hooks = ffi::read_hooks();
+        hooks::call_write_hooks(&written);
+        let values = ffi::read_hooks();
         self.with_instance(|i| {
             let now = i.now();
             let synced = &mut i.synced;
-            i.runner.carrier.with_registry(now, |r| {
-                let d = &mut r.device;
-                if d.current_time(now).abs_diff(hooks.utc_time_s) > 1 {
-                    d.current_time_set(hooks.utc_time_s, now);
-                }
-                match format_utc_offset(hooks.utc_offset_min) {
-                    Some(o) if o != d.utc_offset() => {
-                        let _ = d.utc_offset_set(&o); // "+HH:MM" always fits
-                    }
-                    Some(_) => {}
-                    None => log::warn!(
-                        "lwm2m_carrier_utc_offset_read: {} min is out of range",
-                        hooks.utc_offset_min
-                    ),
-                }
-                let tz = hooks.timezone.as_deref().unwrap_or("");
-                if tz != d.timezone() && d.timezone_set(tz).is_err() {
-                    log::warn!("lwm2m_carrier_timezone_read: {tz:?} is too long");
-                }
-                if synced.memory_free_kb != Some(hooks.memory_free_kb) {
-                    let _ = d.memory_free_set(hooks.memory_free_kb);
-                    synced.memory_free_kb = Some(hooks.memory_free_kb);
-                }
-                synced.time_base_s = time_base(d, now);
-                synced.utc_offset = d.utc_offset().to_owned();
-                synced.timezone = d.timezone().to_owned();
-            });
+            i.runner.carrier.with_registry(now, |r| synced.apply(&mut r.device, now, &values));
         });
     }
 

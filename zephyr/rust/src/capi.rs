@@ -12,23 +12,35 @@
 //! host build (`lwm2m-carrier-cabi`); the weak defaults of the application's functions are in
 //! zephyr/src/lwm2m_carrier_capi.c.
 //!
-//! Not on Zephyr yet: the time hooks (`lwm2m_carrier_utc_time_read` ...) and
-//! `lwm2m_carrier_memory_free_read` are not called (Current Time runs on the Device object's
-//! own clock); the Portfolio functions return -ENOTSUP, as on the host.
+//! The application's time hooks (`lwm2m_carrier_utc_time_read` ...) and
+//! `lwm2m_carrier_memory_free_read` are exchanged with the Device object before every step of
+//! the loop and at least every [`HOOK_PERIOD_MS`] (what a server wrote goes to the write hooks
+//! first). The Portfolio functions return -ENOTSUP, as on the host.
 
+use core::cell::RefCell;
 use core::ffi::{c_char, c_int};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
+use critical_section::Mutex;
+use lwm2m_carrier::core_engine::coap::Instant;
 use lwm2m_carrier::CarrierEvent;
 use lwm2m_carrier_cabi::config::{arg_str, einval, from_c};
 use lwm2m_carrier_cabi::ffi;
+use lwm2m_carrier_cabi::hooks::{call_write_hooks, Synced};
 use lwm2m_carrier_cabi::types::lwm2m_carrier_config_t;
 
-use crate::imp::{build_in, run_forever, StartError, ZephyrRunner, RUNNER};
-use crate::{config, device, InitError};
+use crate::imp::{build_in, step, StartError, ZephyrRunner, RUNNER};
+use crate::{config, device, port, InitError};
+
+/// The longest the loop goes without reading the application's time hooks.
+pub const HOOK_PERIOD_MS: u64 = 30_000;
 
 /// The runner `lwm2m_carrier_init` built, for `lwm2m_carrier_run`.
 static INITIALISED: AtomicPtr<ZephyrRunner> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The time values agreed with the hooks, handed from `lwm2m_carrier_init` to
+/// `lwm2m_carrier_run` (which may run on another thread).
+static SYNCED: Mutex<RefCell<Option<Synced>>> = Mutex::new(RefCell::new(None));
 
 fn deliver(event: &CarrierEvent) -> i32 {
     ffi::deliver(event)
@@ -57,7 +69,11 @@ pub unsafe extern "C" fn lwm2m_carrier_init(config: *const lwm2m_carrier_config_
     };
     match build_in(slot, deliver, &config) {
         Ok(runner) => {
+            runner.port.max_sleep_ms = Some(HOOK_PERIOD_MS);
+            let mut synced = Synced::default();
+            sync_hooks(runner, &mut synced);
             runner.init();
+            critical_section::with(|cs| SYNCED.borrow(cs).replace(Some(synced)));
             INITIALISED.store(runner, Ordering::Release);
             0
         }
@@ -83,7 +99,23 @@ pub extern "C" fn lwm2m_carrier_run() {
     }
     // SAFETY: the pointer is the `&'static mut` runner of the static slot, stored once by
     // `lwm2m_carrier_init` and taken here once (the swap), so this is its only reference.
-    run_forever(unsafe { &mut *runner })
+    let runner = unsafe { &mut *runner };
+    let mut synced = critical_section::with(|cs| SYNCED.borrow(cs).take()).unwrap_or_default();
+    sync_hooks(runner, &mut synced);
+    runner.run_until(|_| true); // start bootstrap or registration
+    loop {
+        sync_hooks(runner, &mut synced);
+        step(runner);
+    }
+}
+
+/// Exchanges the time values and Memory Free with the application's hooks (on the carrier
+/// thread; the hooks run with no lock held).
+fn sync_hooks(runner: &mut ZephyrRunner, synced: &mut Synced) {
+    let now = Instant::from_millis(port::uptime_ms());
+    call_write_hooks(&synced.written(&runner.carrier.registry().device, now));
+    let values = ffi::read_hooks();
+    runner.carrier.with_registry(now, |r| synced.apply(&mut r.device, now, &values));
 }
 
 /// # Safety

@@ -22,11 +22,14 @@ pub struct ZephyrPort<M: Modem> {
     pub reboot_requested: bool,
     /// Reboot with `sys_reboot` when the carrier asks (false in the tests).
     pub reboot: bool,
+    /// The longest `wait` sleeps before returning `Input::Wake`, for callers that have
+    /// periodic work between steps (the C interface reads the application's time hooks).
+    pub max_sleep_ms: Option<u64>,
 }
 
 impl<M: Modem> ZephyrPort<M> {
     pub fn new(modem: M) -> Self {
-        ZephyrPort { modem, reboot_requested: false, reboot: true }
+        ZephyrPort { modem, reboot_requested: false, reboot: true, max_sleep_ms: None }
     }
 }
 
@@ -55,6 +58,7 @@ impl<M: Modem> Port for ZephyrPort<M> {
 
     fn wait(&mut self, deadline: Option<Instant>, buf: &mut [u8]) -> Input {
         let deadline = deadline.map(Instant::as_millis);
+        let give_up = self.max_sleep_ms.map(|ms| uptime_ms().saturating_add(ms));
         loop {
             let now = uptime_ms();
             if let Some(input) = self.modem.poll(now, buf) {
@@ -66,7 +70,10 @@ impl<M: Modem> Port for ZephyrPort<M> {
             if deadline.is_some_and(|d| d <= now) {
                 return Input::Timeout;
             }
-            let next = [deadline, self.modem.poll_at()].into_iter().flatten().min();
+            if give_up.is_some_and(|t| t <= now) {
+                return Input::Wake;
+            }
+            let next = [deadline, self.modem.poll_at(), give_up].into_iter().flatten().min();
             wake::sleep(next.map(|t| t.saturating_sub(now)));
         }
     }
