@@ -2,6 +2,8 @@
 //! NVS records in the carrier's partition, the carrier thread reaching READY over the simulated
 //! modem, and the records surviving a simulated reboot (the partition mounted again).
 #![no_std]
+// Kconfig symbols become cfgs through zephyr-build.
+#![allow(unexpected_cfgs)]
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -75,6 +77,7 @@ fn test_remount() -> bool {
     check(test && bootstrap, "remount")
 }
 
+#[cfg(CONFIG_THREAD_ANALYZER)]
 extern "C" {
     /// Zephyr's thread analyzer (CONFIG_THREAD_ANALYZER): prints each thread's stack use.
     fn thread_analyzer_print(cpu: core::ffi::c_uint);
@@ -84,7 +87,10 @@ extern "C" {
 /// after READY it has been through bootstrap, registration and the records' writes.
 fn report_stacks() {
     // SAFETY: a plain kernel function; it walks the thread list under the kernel's own lock.
-    unsafe { thread_analyzer_print(0) };
+    #[cfg(CONFIG_THREAD_ANALYZER)]
+    unsafe {
+        thread_analyzer_print(0)
+    };
 }
 
 #[no_mangle]
