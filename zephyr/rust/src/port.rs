@@ -1,5 +1,6 @@
 //! `Port` over Zephyr: kernel uptime, the modem, k_timer/k_sem waiting, `sys_reboot`.
 
+use lwm2m_carrier::core_engine::carrier::fota::DfuSink;
 use lwm2m_carrier::core_engine::coap::Instant;
 use lwm2m_carrier::core_engine::ConnId;
 use lwm2m_carrier::{Carrier, Input, Port, PortAction};
@@ -54,6 +55,22 @@ impl<M: Modem> Port for ZephyrPort<M> {
 
     fn send(&mut self, conn: ConnId, datagram: &[u8]) {
         self.modem.send(uptime_ms(), conn, datagram);
+    }
+
+    fn dfu(&mut self) -> Option<&mut dyn DfuSink> {
+        self.modem.dfu()
+    }
+
+    fn fota_connect(&mut self, host: &str, port: u16, tls: bool) -> bool {
+        self.modem.fota_connect(uptime_ms(), host, port, tls)
+    }
+
+    fn fota_send(&mut self, data: &[u8]) {
+        self.modem.fota_send(uptime_ms(), data);
+    }
+
+    fn fota_close(&mut self) {
+        self.modem.fota_close();
     }
 
     fn wait(&mut self, deadline: Option<Instant>, buf: &mut [u8]) -> Input {

@@ -11,6 +11,7 @@ pub mod at;
 pub mod peer;
 pub mod sim;
 
+use lwm2m_carrier::core_engine::carrier::fota::DfuSink;
 use lwm2m_carrier::core_engine::ConnId;
 use lwm2m_carrier::{Carrier, DeviceIdentity, Input, PortAction, RecordStore};
 
@@ -34,4 +35,23 @@ pub trait Modem {
     /// When `poll` has something next, for modems that schedule their own results (the
     /// simulation); `None` when results only come with a wake-up from outside.
     fn poll_at(&self) -> Option<u64>;
+
+    /// Opens the firmware download's TCP connection (TLS when `tls`) to `host:port`; the
+    /// result (`Input::FotaConnected` or `FotaConnectFailed`) and then the server's bytes
+    /// (`Input::FotaData`, `FotaClosed`) come through `poll`. `false`: this modem has no such
+    /// transport (the default; the download then fails with FOTA_CONN).
+    fn fota_connect(&mut self, _now_ms: u64, _host: &str, _port: u16, _tls: bool) -> bool {
+        false
+    }
+
+    /// Writes on the firmware download's connection (the default has none: nothing to do).
+    fn fota_send(&mut self, _now_ms: u64, _data: &[u8]) {}
+
+    /// Drops the firmware download's connection, whatever its state.
+    fn fota_close(&mut self) {}
+
+    /// Where a downloaded image goes; `None` (the default): no firmware update on this modem.
+    fn dfu(&mut self) -> Option<&mut dyn DfuSink> {
+        None
+    }
 }
