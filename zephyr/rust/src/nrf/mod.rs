@@ -13,21 +13,33 @@
 //!   handshake timeouts).
 //! - The shared memory is the devicetree's `sram0_ns_modem` (see docs/zephyr.md).
 //!
+//! - Firmware update: the download's TCP/TLS connection ([`fota`]) and the modem's delta DFU
+//!   area as the carrier's DFU sink ([`dfu`]); applying an image restarts libmodem
+//!   ([`restart_modem`]), which runs the update.
+//!
 //! Verified only by building: everything here needs an nRF9160 with a SIM (docs/zephyr.md).
 
 mod atcmd;
+mod dfu;
+mod fota;
 mod sock;
 
+use core::cell::UnsafeCell;
 use core::ffi::c_int;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use heapless::{Deque, String};
+use lwm2m_carrier::core_engine::carrier::fota::{ConnectErrorKind, DfuSink};
 use lwm2m_carrier::core_engine::ConnId;
 use lwm2m_carrier::{
     Carrier, ConnectError, DeviceIdentity, Input, LinkError, PortAction, RecordStore,
 };
 use lwm2m_carrier_zephyr_modem::at::{self, Registration};
 use lwm2m_carrier_zephyr_modem::Modem;
+use nrf_modem::nrfxlib_sys as sys;
 
+use crate::port::uptime_ms;
 use crate::wake;
 
 // Zephyr's errno values, negated in results.
@@ -36,12 +48,13 @@ const EIO: i32 = 5;
 const EACCES: i32 = 13;
 const EINVAL: i32 = 22;
 const ETIMEDOUT: i32 = 116;
-const ENOTSUP: i32 = 134;
 
 /// How long the modem may take to register on the network after `AT+CFUN=1`.
 const ATTACH_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 /// The port's own limit for a handshake, a little over the modem's.
 const HANDSHAKE_LIMIT_MS: u64 = (sock::HANDSHAKE_TIMEOUT_S as u64 + 10) * 1000;
+/// Retry interval for request bytes the firmware connection did not take yet.
+const FOTA_RETRY_MS: u64 = 100;
 /// Transmit and receive areas of the shared memory (after the control area).
 const SHMEM_TX: u32 = 0x2000;
 const SHMEM_RX: u32 = 0x2000;
@@ -97,6 +110,10 @@ pub struct NrfModem {
     pending: Deque<Input, 8>,
     /// Next connection `poll` looks at first (round robin).
     next_conn: usize,
+    /// The firmware download's connection.
+    fota: fota::FotaConn,
+    /// The modem's DFU area.
+    dfu: dfu::NrfDfu,
 }
 
 impl NrfModem {
@@ -110,11 +127,14 @@ impl NrfModem {
             conns: [Conn::Closed; 4],
             pending: Deque::new(),
             next_conn: 0,
+            fota: fota::FotaConn::new(),
+            dfu: dfu::NrfDfu::new(),
         };
         if let Err(e) = modem_init() {
             log::error!("modem library not started: {}", e);
             modem.init_error = e;
         }
+        modem.dfu.start(modem.ready());
         modem
     }
 
@@ -143,6 +163,24 @@ impl NrfModem {
         for i in 0..self.conns.len() {
             self.close(i);
         }
+        self.fota.close();
+    }
+
+    /// `FirmwareApply` (the link is down): schedules the modem's update and restarts libmodem,
+    /// which runs it. The port is offline afterwards, as before.
+    fn firmware_apply(&mut self) -> Result<(), i32> {
+        if !self.ready() {
+            return Err(self.init_error);
+        }
+        self.close_all();
+        let (running, result) = self.dfu.update();
+        self.link = Link::Offline;
+        if !running {
+            log::error!("modem library not running after the update");
+            self.init_error = -EIO;
+        }
+        // Positive values are the modem's delta DFU codes (logged by `dfu`).
+        result.map_err(|e| if e < 0 { e } else { -EIO })
     }
 
     fn link_up<S: RecordStore>(&mut self, now_ms: u64, carrier: &Carrier<S>) {
@@ -232,7 +270,8 @@ impl NrfModem {
         let uri = carrier.server_uri(security_instance).ok_or(ConnectError::NoRoute)?;
         let endpoint = at::split_uri(uri).ok_or(ConnectError::NoRoute)?;
         log::info!("conn {}: {}:{}", conn.0, endpoint.host, endpoint.port);
-        let (addr, is_name) = sock::resolve(endpoint.host, endpoint.port)?;
+        let (addr, is_name) =
+            sock::resolve(endpoint.host, endpoint.port, nrf_modem::nrfxlib_sys::NRF_SOCK_DGRAM)?;
         let hostname = is_name.then_some(endpoint.host);
         Ok(match sock::open(&addr, sec_tag, hostname)? {
             sock::Started::Open(fd) => Conn::Open { fd },
@@ -422,9 +461,11 @@ impl Modem for NrfModem {
             }
             PortAction::Close { conn } => self.close(usize::from(conn.0)),
             PortAction::FirmwareApply => {
-                // Modem DFU (nrf_modem_delta_dfu_*) is not part of this port yet: the port has no
-                // DFU sink, so no image reaches this point; refuse like a modem that rejects it.
-                self.result(Input::FirmwareApplied(Err(-ENOTSUP)));
+                let result = self.firmware_apply();
+                if let Err(e) = result {
+                    log::warn!("modem firmware update failed: {}", e);
+                }
+                self.result(Input::FirmwareApplied(result));
             }
             PortAction::Reboot | PortAction::Event(_) => {}
             // Actions added to the core later.
@@ -448,7 +489,10 @@ impl Modem for NrfModem {
         if let Some(input) = self.poll_link(now_ms) {
             return Some(input);
         }
-        self.poll_conns(now_ms, buf)
+        if let Some(input) = self.poll_conns(now_ms, buf) {
+            return Some(input);
+        }
+        self.fota.poll(buf)
     }
 
     fn poll_at(&self) -> Option<u64> {
@@ -460,6 +504,194 @@ impl Modem for NrfModem {
             Conn::Handshaking { deadline, .. } => Some(*deadline),
             _ => None,
         });
-        attach.into_iter().chain(handshakes).min()
+        // Unsent request bytes: try again shortly (socket space frees without an event).
+        let unsent = self.fota.has_unsent().then(|| uptime_ms() + FOTA_RETRY_MS);
+        attach.into_iter().chain(handshakes).chain(unsent).min()
     }
+
+    fn fota_connect(&mut self, _now_ms: u64, host: &str, port: u16, tls: bool) -> bool {
+        let immediate = if !self.ready() || self.link != Link::Up {
+            self.fota.close();
+            Some(Input::FotaConnectFailed(ConnectErrorKind::Refused))
+        } else {
+            self.fota.connect(host, port, tls)
+        };
+        if let Some(input) = immediate {
+            self.result(input);
+        }
+        true
+    }
+
+    fn fota_send(&mut self, _now_ms: u64, data: &[u8]) {
+        if let Some(input) = self.fota.send(data) {
+            self.result(input);
+        }
+    }
+
+    fn fota_close(&mut self) {
+        self.fota.close();
+        // Results of the connection just dropped are stale.
+        let mut kept: Deque<Input, 8> = Deque::new();
+        while let Some(input) = self.pending.pop_front() {
+            let stale = matches!(
+                input,
+                Input::FotaConnected | Input::FotaConnectFailed(_) | Input::FotaClosed
+            );
+            if !stale {
+                let _ = kept.push_back(input);
+            }
+        }
+        self.pending = kept;
+    }
+
+    fn dfu(&mut self) -> Option<&mut dyn DfuSink> {
+        Some(&mut self.dfu)
+    }
+}
+
+/// libmodem's OS layer: sleep the calling thread. nrf-modem 0.11 does not provide it, and
+/// libmodem calls it from `nrf_modem_shutdown` (thread context, the carrier thread here).
+#[no_mangle]
+pub extern "C" fn nrf_modem_os_sleep(timeout: u32) -> c_int {
+    zephyr::time::sleep(zephyr::time::Duration::millis(u64::from(timeout)));
+    0
+}
+
+/// What a libmodem restart (`restart_modem`) left behind.
+pub(crate) struct Restarted {
+    /// libmodem runs again (else the port reports every later action as failed).
+    pub modem_running: bool,
+    /// The firmware update's result: the DFU result libmodem reported, else whether the
+    /// modem's firmware version (`AT+CGMR`) changed.
+    pub update: Result<(), i32>,
+}
+
+/// No DFU result reported (yet).
+const DFU_RESULT_NONE: u32 = u32::MAX;
+/// The DFU result libmodem reported during its last start (`dfu_handler`).
+static DFU_RESULT: AtomicU32 = AtomicU32::new(DFU_RESULT_NONE);
+/// The reason of the last modem fault (`fault_handler`), 0 for none.
+static FAULT_REASON: AtomicU32 = AtomicU32::new(0);
+
+/// libmodem's DFU result handler (given at the restart): records the result.
+unsafe extern "C" fn dfu_handler(result: u32) {
+    DFU_RESULT.store(result, Ordering::Release);
+}
+
+/// libmodem's fault handler (given at the restart; may run in the IPC interrupt): records the
+/// reason and wakes the carrier thread. The modem's sockets then fail and the carrier's
+/// timers take over.
+unsafe extern "C" fn fault_handler(info: *mut sys::nrf_modem_fault_info) {
+    let reason = if info.is_null() {
+        u32::MAX
+    } else {
+        // SAFETY: non-null: libmodem passes a fault record valid for the call.
+        unsafe { (*info).reason }
+    };
+    FAULT_REASON.store(reason, Ordering::Release);
+    wake::wake();
+}
+
+/// libmodem's start parameters for `restart_modem` (nrf-modem keeps its own for the first
+/// start); written only on the carrier thread, before `nrf_modem_init` reads them.
+struct InitParams(UnsafeCell<MaybeUninit<sys::nrf_modem_init_params>>);
+
+// SAFETY: only the carrier thread writes the cell (in `modem_start`), before libmodem, which
+// reads it, is started; no reference to it is kept.
+unsafe impl Sync for InitParams {}
+
+static INIT_PARAMS: InitParams = InitParams(UnsafeCell::new(MaybeUninit::uninit()));
+
+/// `nrf_modem_init` with the same shared memory layout as the first start (nrf-modem's heaps
+/// over it stay valid), then the IPC interrupt's priority fix-up.
+fn modem_start() -> Result<(), i32> {
+    let (mut base, mut size) = (0u32, 0u32);
+    // SAFETY: the glue writes two u32 through valid pointers.
+    unsafe { lwm2m_carrier_zephyr_nrf_shmem(&mut base, &mut size) };
+    let ctrl = sys::NRF_MODEM_CELLULAR_SHMEM_CTRL_SIZE;
+    let params = sys::nrf_modem_init_params {
+        shmem: sys::nrf_modem_shmem_cfg {
+            ctrl: sys::nrf_modem_shmem_cfg__bindgen_ty_1 { base, size: ctrl },
+            tx: sys::nrf_modem_shmem_cfg__bindgen_ty_2 { base: base + ctrl, size: SHMEM_TX },
+            rx: sys::nrf_modem_shmem_cfg__bindgen_ty_3 {
+                base: base + ctrl + SHMEM_TX,
+                size: SHMEM_RX,
+            },
+            trace: sys::nrf_modem_shmem_cfg__bindgen_ty_4 {
+                base: base + ctrl + SHMEM_TX + SHMEM_RX,
+                size: 0,
+            },
+        },
+        ipc_irq_prio: 0,
+        fault_handler: Some(fault_handler),
+        dfu_handler: Some(dfu_handler),
+    };
+    let cell = INIT_PARAMS.0.get();
+    // SAFETY: the carrier thread is the only one touching the cell, and libmodem is shut down
+    // (it does not read the parameters now); the pointer stays valid for the program's life.
+    let r = unsafe {
+        (*cell).write(params);
+        sys::nrf_modem_init((*cell).as_ptr())
+    };
+    // SAFETY: re-sets the IPC interrupt's NVIC priority (nrf_modem_init wrote 0).
+    unsafe { lwm2m_carrier_zephyr_nrf_irq_priority() };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(r)
+    }
+}
+
+/// Restarts libmodem so that the modem runs a scheduled firmware update: `AT+CFUN=0` (which
+/// `nrf_modem_shutdown` requires), shutdown, start (the update runs during `nrf_modem_init`;
+/// when that fails, one more start brings up the old firmware), then the port's usual
+/// subscriptions and `AT+CFUN=4`. Blocks the carrier thread for the update's duration.
+pub(crate) fn restart_modem() -> Restarted {
+    let before = atcmd::cmd::<64>("AT+CGMR").ok();
+    if let Err(e) = atcmd::cmd::<32>("AT+CFUN=0") {
+        log::warn!("AT+CFUN=0: {}", e);
+    }
+    DFU_RESULT.store(DFU_RESULT_NONE, Ordering::Release);
+    // SAFETY: libmodem is initialised; every socket of the port is closed and only the carrier
+    // thread (this one) calls libmodem.
+    let r = unsafe { sys::nrf_modem_shutdown() };
+    if r != 0 {
+        log::warn!("nrf_modem_shutdown: {}", r);
+    }
+    let mut update = Ok(());
+    if let Err(e) = modem_start() {
+        log::warn!("nrf_modem_init after the update: {}", e);
+        update = Err(e);
+        if let Err(e) = modem_start() {
+            log::error!("nrf_modem_init: {}", e);
+            return Restarted { modem_running: false, update };
+        }
+    }
+    let fault = FAULT_REASON.swap(0, Ordering::AcqRel);
+    if fault != 0 {
+        log::warn!("modem fault during the restart: reason {}", fault);
+    }
+    if let Err(e) = atcmd::subscribe().and_then(|()| atcmd::cmd::<32>("AT+CFUN=4").map(|_| ())) {
+        log::warn!("modem set-up after the update: {}", e);
+    }
+    let after = atcmd::cmd::<64>("AT+CGMR").ok();
+    let reported = DFU_RESULT.load(Ordering::Acquire);
+    if update.is_ok() {
+        update = match reported {
+            sys::NRF_MODEM_DFU_RESULT_OK => Ok(()),
+            DFU_RESULT_NONE if before.is_some() && after.is_some() && before != after => Ok(()),
+            DFU_RESULT_NONE => {
+                log::warn!("no DFU result and the firmware version did not change");
+                Err(-EIO)
+            }
+            other => {
+                log::warn!("modem DFU result {:#x}", other);
+                Err(-EIO)
+            }
+        };
+    }
+    if let Some(v) = after {
+        log::info!("modem firmware: {}", v.trim_end());
+    }
+    Restarted { modem_running: true, update }
 }

@@ -1,5 +1,6 @@
-//! Datagram sockets through libmodem's socket API (`nrf_socket`), non-blocking: DTLS 1.2 with a
-//! PSK from a modem security tag, or plain UDP.
+//! Sockets through libmodem's socket API (`nrf_socket`), non-blocking: datagram sockets for the
+//! LwM2M servers (DTLS 1.2 with a PSK from a modem security tag, or plain UDP) and a stream
+//! socket for the firmware download (TLS 1.2 verifying the server against a CA, or plain TCP).
 
 use core::ffi::{c_char, c_int, c_void};
 use core::mem::size_of;
@@ -89,8 +90,9 @@ fn literal(host: &[u8], port: u16) -> Option<Addr> {
 }
 
 /// Resolves `host` (an address literal, or a name through the modem's DNS: `nrf_getaddrinfo`,
-/// which blocks until the modem answers). Also returns whether `host` was a name.
-pub fn resolve(host: &str, port: u16) -> Result<(Addr, bool), ConnectError> {
+/// which blocks until the modem answers) for sockets of `socktype` (`NRF_SOCK_DGRAM` or
+/// `NRF_SOCK_STREAM`). Also returns whether `host` was a name.
+pub fn resolve(host: &str, port: u16, socktype: u32) -> Result<(Addr, bool), ConnectError> {
     let mut buf = [0u8; 254];
     let host = c_host(host, &mut buf).ok_or(ConnectError::NoRoute)?;
     if let Some(a) = literal(host, port) {
@@ -99,7 +101,7 @@ pub fn resolve(host: &str, port: u16) -> Result<(Addr, bool), ConnectError> {
     // SAFETY: all-zero is a valid `nrf_addrinfo` (null pointers, zero integers).
     let mut hints: sys::nrf_addrinfo = unsafe { core::mem::zeroed() };
     hints.ai_family = sys::NRF_AF_UNSPEC as c_int;
-    hints.ai_socktype = sys::NRF_SOCK_DGRAM as c_int;
+    hints.ai_socktype = socktype as c_int;
     let mut res: *mut sys::nrf_addrinfo = core::ptr::null_mut();
     // SAFETY: `host` is NUL-terminated; `hints` and `res` are valid for the call; on success
     // `res` owns a list that is freed below with nrf_freeaddrinfo.
@@ -225,6 +227,99 @@ fn configure_and_connect(
     }
     match errno() {
         e if e == sys::NRF_EINPROGRESS as i32 => Ok(Started::Handshaking(fd)),
+        e => Err(e),
+    }
+}
+
+/// Opens a non-blocking TCP socket to `addr` and starts connecting. With `tls = Some((tag,
+/// host))`: TLS 1.2 that requires the server's certificate to chain to the CA in security tag
+/// `tag` and to name `host` (`NRF_SO_SEC_HOSTNAME`). Returns libmodem's errno on failure.
+pub fn open_stream(addr: &Addr, tls: Option<(u32, &str)>) -> Result<Started, i32> {
+    let proto = if tls.is_some() { sys::NRF_SPROTO_TLS1v2 } else { sys::NRF_IPPROTO_TCP };
+    // SAFETY: plain call with constant arguments.
+    let fd =
+        unsafe { sys::nrf_socket(addr.family(), sys::NRF_SOCK_STREAM as c_int, proto as c_int) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    match stream_connect(fd, addr, tls) {
+        Ok(started) => Ok(started),
+        Err(e) => {
+            close(fd);
+            Err(e)
+        }
+    }
+}
+
+fn stream_connect(fd: c_int, addr: &Addr, tls: Option<(u32, &str)>) -> Result<Started, i32> {
+    // SAFETY: `fd` is the socket just created.
+    if unsafe { sys::nrf_fcntl(fd, sys::NRF_F_SETFL as c_int, sys::NRF_O_NONBLOCK as c_int) } != 0 {
+        return Err(errno());
+    }
+    if let Some((tag, host)) = tls {
+        let secure = sys::NRF_SOL_SECURE;
+        let tag: sys::nrf_sec_tag_t = tag;
+        setopt(fd, secure, sys::NRF_SO_SEC_TAG_LIST, &tag.to_ne_bytes())?;
+        let verify = sys::NRF_SO_SEC_PEER_VERIFY_REQUIRED as c_int;
+        setopt(fd, secure, sys::NRF_SO_SEC_PEER_VERIFY, &verify.to_ne_bytes())?;
+        setopt(fd, secure, sys::NRF_SO_SEC_HOSTNAME, host.as_bytes())?; // length given: no NUL
+    }
+    let (ptr, len) = addr.raw();
+    // SAFETY: `ptr` points to a sockaddr of `len` bytes that lives for the call.
+    if unsafe { sys::nrf_connect(fd, ptr, len) } == 0 {
+        return Ok(Started::Open(fd));
+    }
+    match errno() {
+        e if e == sys::NRF_EINPROGRESS as i32 => Ok(Started::Handshaking(fd)),
+        e => Err(e),
+    }
+}
+
+/// What a stream socket had.
+pub enum Stream {
+    /// `n` bytes were written to the buffer.
+    Data(usize),
+    /// Nothing queued.
+    Empty,
+    /// The peer closed the connection.
+    Closed,
+    /// The connection broke (libmodem's errno: reset, link lost ...).
+    Failed(i32),
+}
+
+/// Receives what a stream socket holds, up to `buf.len()` bytes, without waiting.
+pub fn recv_stream(fd: c_int, buf: &mut [u8]) -> Stream {
+    if buf.is_empty() {
+        return Stream::Empty;
+    }
+    // SAFETY: `buf` is writable for its length.
+    let n = unsafe {
+        sys::nrf_recv(fd, buf.as_mut_ptr().cast(), buf.len(), sys::NRF_MSG_DONTWAIT as c_int)
+    };
+    match n {
+        0 => Stream::Closed,
+        n if n > 0 => Stream::Data(n as usize),
+        _ => match errno() {
+            e if e == sys::NRF_EAGAIN as i32 => Stream::Empty,
+            e => Stream::Failed(e),
+        },
+    }
+}
+
+/// Writes as much of `data` as the socket takes without waiting; returns how much.
+pub fn send_some(fd: c_int, data: &[u8]) -> Result<usize, i32> {
+    if data.is_empty() {
+        return Ok(0);
+    }
+    // SAFETY: `data` is readable for its length.
+    let n = unsafe {
+        sys::nrf_send(fd, data.as_ptr().cast(), data.len(), sys::NRF_MSG_DONTWAIT as c_int)
+    };
+    if n >= 0 {
+        return Ok(n as usize);
+    }
+    match errno() {
+        e if e == sys::NRF_EAGAIN as i32 => Ok(0),
         e => Err(e),
     }
 }
