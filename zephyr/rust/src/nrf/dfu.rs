@@ -1,7 +1,7 @@
 //! The modem's DFU area as the carrier's `DfuSink`: libmodem's delta DFU interface
 //! (`nrf_modem_delta_dfu_*`). The modem checks its own signed delta images, so nothing is
 //! verified here; the modem's refusals become `DfuError`s, and the downloader reports a refusal
-//! while receiving as FOTA_PKG.
+//! while receiving as `FOTA_PKG`.
 //!
 //! Functional modes (assumed from libmodem's documentation; verified only on hardware):
 //! - writes (`_write_init`, `_write`, `_write_done`) and `_erase` run in whatever mode the modem
@@ -137,7 +137,7 @@ impl NrfDfu {
 
     /// Erases the area unless it is empty, and waits (blocking the carrier thread) until the
     /// modem reports an offset of zero.
-    fn erase(&mut self) -> Result<(), DfuError> {
+    fn erase() -> Result<(), DfuError> {
         let pending = sys::NRF_MODEM_DELTA_DFU_ERASE_PENDING as c_int;
         match area_offset() {
             Ok(Some(0)) => return Ok(()),
@@ -210,7 +210,7 @@ impl DfuSink for NrfDfu {
             return self.write_init();
         }
         self.write_done()?;
-        self.erase()?;
+        Self::erase()?;
         self.offset = 0;
         if let Some(total) = total {
             let mut size: usize = 0;
