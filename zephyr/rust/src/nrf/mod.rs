@@ -662,6 +662,9 @@ pub(crate) fn restart_modem() -> Restarted {
     if let Err(e) = modem_start() {
         log::warn!("nrf_modem_init after the update: {}", e);
         update = Err(e);
+        // SAFETY: as above; -NRF_EPERM (not initialised) is the expected answer after a failed
+        // start, and harmless.
+        let _ = unsafe { sys::nrf_modem_shutdown() };
         if let Err(e) = modem_start() {
             log::error!("nrf_modem_init: {}", e);
             return Restarted { modem_running: false, update };
