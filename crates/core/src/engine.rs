@@ -590,23 +590,25 @@ impl Engine {
     pub(crate) fn drain_effects(&mut self, now: Instant) {
         let mut servers_changed = false;
         while let Some(effect) = self.registry.take_effect() {
-            match effect {
-                Effect::Reboot => self.push_action(Action::Event(Event::Reboot)),
-                Effect::FactoryReset => self.push_action(Action::Event(Event::FactoryReset)),
-                Effect::FirmwareUriWritten => {
-                    self.push_action(Action::Event(Event::FirmwareUriWritten))
-                }
-                Effect::FirmwareUpdate => self.push_action(Action::Event(Event::FirmwareUpdate)),
+            // Most effects are reported as an event: one push for them all.
+            let event = match effect {
+                Effect::Reboot => Event::Reboot,
+                Effect::FactoryReset => Event::FactoryReset,
+                Effect::FirmwareUriWritten => Event::FirmwareUriWritten,
+                Effect::FirmwareUpdate => Event::FirmwareUpdate,
                 Effect::RegistrationUpdateTrigger { short_id } => {
                     if let Some(s) =
                         self.sessions.iter_mut().find(|s| s.short_id() == Some(short_id))
                     {
                         s.update.due = true;
                     }
+                    continue;
                 }
                 Effect::BootstrapRequestTrigger { .. } => {
+                    // Reported before the de-registrations it starts.
                     self.push_action(Action::Event(Event::BootstrapRequested));
                     self.rebootstrap(now);
+                    continue;
                 }
                 Effect::Disable { short_id } => {
                     let timeout_s = accounts::disable_timeout_s(&self.registry, short_id);
@@ -616,7 +618,7 @@ impl Engine {
                         s.phase = Phase::Deregistering;
                         s.after_deregister = AfterDeregister::Disable { timeout_s };
                     }
-                    self.push_action(Action::Event(Event::ServerDisabled { short_id, timeout_s }));
+                    Event::ServerDisabled { short_id, timeout_s }
                 }
                 Effect::Changed(path) => {
                     if path.object_id() == Some(1) {
@@ -627,8 +629,10 @@ impl Engine {
                             o.dirty = true;
                         }
                     }
+                    continue;
                 }
-            }
+            };
+            self.push_action(Action::Event(event));
         }
         let links = self.links_hash();
         for s in self.sessions.iter_mut() {
