@@ -91,21 +91,25 @@ fn find_scheme_separator(s: &str) -> Option<usize> {
     s.as_bytes().windows(3).position(|w| w == b"://")
 }
 
-/// `text` split before the first byte `stop` accepts (all of it and "" when none does).
-/// Only called on visible ASCII, where every index is a character boundary.
-fn split_before(text: &str, stop: impl Fn(u8) -> bool) -> (&str, &str) {
-    let i = text.bytes().position(stop).unwrap_or(text.len());
-    (text.get(..i).unwrap_or(text), text.get(i..).unwrap_or(""))
+/// `text` split before the first byte `stop` accepts (all of it and nothing when none does).
+fn split_before(text: &[u8], stop: impl Fn(u8) -> bool) -> (&[u8], &[u8]) {
+    let i = text.iter().position(|&c| stop(c)).unwrap_or(text.len());
+    (text.get(..i).unwrap_or(text), text.get(i..).unwrap_or_default())
+}
+
+/// A part of a URI as text. The parts are visible ASCII (checked first), so never "".
+fn text(part: &[u8]) -> &str {
+    core::str::from_utf8(part).unwrap_or_default()
 }
 
 /// The scheme before `://`: http or https (any case), else why not.
-fn parse_scheme(text: &str) -> Result<Scheme, UriError> {
-    if text.eq_ignore_ascii_case("http") {
+fn parse_scheme(text: &[u8]) -> Result<Scheme, UriError> {
+    if text.eq_ignore_ascii_case(b"http") {
         Ok(Scheme::Http)
-    } else if text.eq_ignore_ascii_case("https") {
+    } else if text.eq_ignore_ascii_case(b"https") {
         Ok(Scheme::Https)
-    } else if text.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && text.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+    } else if text.first().is_some_and(u8::is_ascii_alphabetic)
+        && text.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
     {
         Err(UriError::UnsupportedScheme) // a well-formed scheme, just not ours
     } else {
@@ -114,16 +118,18 @@ fn parse_scheme(text: &str) -> Result<Scheme, UriError> {
 }
 
 /// A bracketed IPv6 literal (the part after `[`): the address and the port text after it.
-fn split_ipv6(inner: &str) -> Result<(&str, &str), UriError> {
+// `contains` on bytes links the word-at-a-time `memchr`, which these short parts do not need.
+#[allow(clippy::manual_contains)]
+fn split_ipv6(inner: &[u8]) -> Result<(&[u8], &[u8]), UriError> {
     let (host, tail) = split_before(inner, |c| c == b']');
-    let port_text = match tail.as_bytes() {
-        [b']'] => "",
-        [b']', b':', ..] => tail.get(2..).unwrap_or(""),
+    let port_text = match tail {
+        [b']'] => &[],
+        [b']', b':', port @ ..] => port,
         _ => return Err(UriError::BadHost), // no `]`, or something other than `:` after it
     };
     let ok = host.len() >= 2
-        && host.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
-        && host.bytes().any(|c| c == b':');
+        && host.iter().all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+        && host.iter().any(|&c| c == b':');
     if ok {
         Ok((host, port_text))
     } else {
@@ -132,15 +138,17 @@ fn split_ipv6(inner: &str) -> Result<(&str, &str), UriError> {
 }
 
 /// A registered name (or IPv4 address) and the port text after its last `:`.
-fn split_reg_name(authority: &str) -> Result<(&str, &str), UriError> {
-    let (host, port_text) = match authority.bytes().rposition(|c| c == b':') {
-        Some(i) => (authority.get(..i).unwrap_or(""), authority.get(i + 1..).unwrap_or("")),
-        None => (authority, ""),
+fn split_reg_name(authority: &[u8]) -> Result<(&[u8], &[u8]), UriError> {
+    let (host, port_text) = match authority.iter().rposition(|&c| c == b':') {
+        Some(i) => {
+            (authority.get(..i).unwrap_or_default(), authority.get(i + 1..).unwrap_or_default())
+        }
+        None => (authority, &[][..]),
     };
     let ok = !host.is_empty()
         && host.len() <= MAX_HOST_LEN
-        && host.bytes().all(is_reg_name_char)
-        && !matches!(host.as_bytes().first(), Some(b'.' | b'-'));
+        && host.iter().all(|&c| is_reg_name_char(c))
+        && !matches!(host.first(), Some(b'.' | b'-'));
     if ok {
         Ok((host, port_text))
     } else {
@@ -149,14 +157,14 @@ fn split_reg_name(authority: &str) -> Result<(&str, &str), UriError> {
 }
 
 /// The port: `default` when none is written ("host:" too, RFC 3986 3.2.3), else 1..=65535.
-fn parse_port(text: &str, default: u16) -> Result<u16, UriError> {
+fn parse_port(text: &[u8], default: u16) -> Result<u16, UriError> {
     if text.is_empty() {
         return Ok(default);
     }
-    if text.len() > 5 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.len() > 5 || !text.iter().all(u8::is_ascii_digit) {
         return Err(UriError::BadPort);
     }
-    let v = text.bytes().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+    let v = text.iter().fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0'));
     match u16::try_from(v) {
         Ok(p) if p != 0 => Ok(p),
         _ => Err(UriError::BadPort),
@@ -165,6 +173,7 @@ fn parse_port(text: &str, default: u16) -> Result<u16, UriError> {
 
 impl<'a> Uri<'a> {
     /// Parses `s`. Never panics.
+    #[allow(clippy::manual_contains)] // see `split_ipv6`
     pub fn parse(s: &'a str) -> Result<Uri<'a>, UriError> {
         if s.is_empty() {
             return Err(UriError::Empty);
@@ -172,24 +181,37 @@ impl<'a> Uri<'a> {
         if s.len() > MAX_URI_LEN {
             return Err(UriError::TooLong);
         }
-        // From here `s` is visible ASCII: every index is a character boundary.
-        if !s.bytes().all(is_visible) {
+        // Visible ASCII from here: split as bytes, every part is text again.
+        let b = s.as_bytes();
+        if !b.iter().all(|&c| is_visible(c)) {
             return Err(UriError::Malformed);
         }
         let sep = find_scheme_separator(s).ok_or(UriError::Malformed)?;
-        let scheme = parse_scheme(s.get(..sep).unwrap_or(""))?;
-        let (rest, _fragment) = split_before(s.get(sep + 3..).unwrap_or(""), |c| c == b'#');
+        let scheme = parse_scheme(b.get(..sep).unwrap_or_default())?;
+        let (rest, _fragment) = split_before(b.get(sep + 3..).unwrap_or_default(), |c| c == b'#');
         let (authority, path) = split_before(rest, |c| c == b'/' || c == b'?');
-        if authority.bytes().any(|c| c == b'@') {
+        if authority.iter().any(|&c| c == b'@') {
             return Err(UriError::UserInfo);
         }
-        let ipv6 = authority.starts_with('[');
-        let (host, port_text) = match authority.get(1..) {
-            Some(inner) if ipv6 => split_ipv6(inner)?,
-            _ => split_reg_name(authority)?,
+        let (host, port_text, ipv6) = match authority {
+            [b'[', inner @ ..] => {
+                let (host, port_text) = split_ipv6(inner)?;
+                (host, port_text, true)
+            }
+            _ => {
+                let (host, port_text) = split_reg_name(authority)?;
+                (host, port_text, false)
+            }
         };
         let port = parse_port(port_text, scheme.default_port())?;
-        Ok(Uri { scheme, authority, host, ipv6, port, path })
+        Ok(Uri {
+            scheme,
+            authority: text(authority),
+            host: text(host),
+            ipv6,
+            port,
+            path: text(path),
+        })
     }
 
     /// True when the port differs from the scheme's default (the Host header then names it).
