@@ -3,7 +3,6 @@
 //! and the persisted firmware record that lets a download resume and a result be reported
 //! after a reboot.
 
-use heapless::String;
 use lwm2m_fota::download::Download;
 use lwm2m_objects::firmware::{FwState, FW_URI_LEN};
 
@@ -25,10 +24,11 @@ const T_OFFSET: u8 = 4;
 
 /// What survives a reboot of a firmware update.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FwRecord {
+pub struct FwRecord<'a> {
     pub state: FwState,
     pub result: u8,
-    pub uri: String<FW_URI_LEN>,
+    /// In the record's body (no copy: the Firmware object takes it from there).
+    pub uri: &'a str,
     /// Bytes of the image stored when last saved.
     pub offset: u32,
 }
@@ -42,13 +42,13 @@ fn state_of(v: u32) -> FwState {
     }
 }
 
-impl FwRecord {
+impl<'a> FwRecord<'a> {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, RecordError> {
-        encode(self.state, self.result, &self.uri, self.offset, out)
+        encode(self.state, self.result, self.uri, self.offset, out)
     }
 
-    pub fn decode(body: &[u8]) -> Result<FwRecord, RecordError> {
-        let mut r = FwRecord { state: FwState::Idle, result: 0, uri: String::new(), offset: 0 };
+    pub fn decode(body: &'a [u8]) -> Result<FwRecord<'a>, RecordError> {
+        let mut r = FwRecord { state: FwState::Idle, result: 0, uri: "", offset: 0 };
         for f in Fields::new(body) {
             let (tag, v) = f?;
             let num = || field_u32(v).ok_or(RecordError::BadHeader);
@@ -56,8 +56,10 @@ impl FwRecord {
                 T_STATE => r.state = state_of(num()?),
                 T_RESULT => r.result = u8::try_from(num()?).map_err(|_| RecordError::BadHeader)?,
                 T_URI => {
-                    let s = core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?;
-                    r.uri.push_str(s).map_err(|_| RecordError::Overflow)?;
+                    r.uri = core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?;
+                    if r.uri.len() > FW_URI_LEN {
+                        return Err(RecordError::Overflow);
+                    }
                 }
                 T_OFFSET => r.offset = num()?,
                 _ => {} // from a newer library
@@ -102,8 +104,7 @@ mod tests {
 
     #[test]
     fn record_round_trip_and_torn_bodies() {
-        let mut uri = String::new();
-        uri.push_str("https://fw.example/modem-1.2.4.bin").unwrap();
+        let uri = "https://fw.example/modem-1.2.4.bin";
         let r = FwRecord { state: FwState::Downloading, result: 0, uri, offset: 65536 };
         let mut buf = [0u8; MAX_BODY];
         let n = r.encode(&mut buf).unwrap();
@@ -116,12 +117,20 @@ mod tests {
 
     #[test]
     fn longest_uri_fits() {
-        let mut uri = String::new();
-        for _ in 0..FW_URI_LEN {
-            uri.push('u').unwrap();
-        }
-        let r = FwRecord { state: FwState::Downloaded, result: 9, uri, offset: u32::MAX };
+        let uri = [b'u'; FW_URI_LEN + 1];
+        let uri = core::str::from_utf8(&uri).unwrap();
+        let r = FwRecord {
+            state: FwState::Downloaded,
+            result: 9,
+            uri: &uri[..FW_URI_LEN],
+            offset: u32::MAX,
+        };
         let mut buf = [0u8; MAX_BODY];
-        assert!(r.encode(&mut buf).is_ok());
+        let n = r.encode(&mut buf).unwrap();
+        assert_eq!(FwRecord::decode(&buf[..n]).unwrap(), r);
+        // One byte more than the Firmware object holds: the record is refused, as before.
+        let mut buf = [0u8; MAX_BODY + 1];
+        let n = encode(r.state, r.result, uri, r.offset, &mut buf).unwrap();
+        assert_eq!(FwRecord::decode(&buf[..n]), Err(RecordError::Overflow));
     }
 }

@@ -1000,7 +1000,7 @@ fn fota_error_code(e: &FotaError) -> ErrorCode {
 /// while installing is reported as failed: whether the image went in is unknown.
 fn restore_firmware(registry: &mut Registry, rec: &FwRecord, fota: &mut FotaJob) {
     let fw = &mut registry.firmware;
-    let _ = fw.restore_package_uri(&rec.uri);
+    let _ = fw.restore_package_uri(rec.uri);
     let _ = fw.set_result(rec.result);
     match rec.state {
         FwState::Downloading => {
