@@ -333,7 +333,7 @@ impl<S: RecordStore> Carrier<S> {
         };
 
         let engine_config = &mut self.engine.config;
-        engine_config.endpoint.push_str(&endpoint).map_err(|_| InitError::BadConfig)?;
+        engine_config.endpoint = endpoint; // was empty (checked above): same type, no copy loop
         engine_config.register_after_bootstrap = false;
         engine_config.default_binding.clear();
         let _ = engine_config.default_binding.push_str(match operator {
@@ -364,7 +364,7 @@ impl<S: RecordStore> Carrier<S> {
             let psk = config.psk.as_deref();
             registry
                 .security
-                .put(factory_account(uri, &endpoint, psk)?)
+                .put(factory_account(uri, &c.engine.config.endpoint, psk)?)
                 .map_err(|_| InitError::BadConfig)?;
         }
         Ok(())
