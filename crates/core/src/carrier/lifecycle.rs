@@ -875,14 +875,23 @@ impl<S: RecordStore> Carrier<S> {
                 self.emit(CarrierEvent::Disconnecting);
                 self.push(PortAction::LinkDown);
             }
-            Event::BootstrapFailed(failure) => {
+            Event::BootstrapFailed(failure) | Event::RegistrationFailed { failure, .. } => {
+                // One deferral for both, with the reason and retry of the stage that failed.
+                let bootstrap = matches!(event, Event::BootstrapFailed(_));
+                let (no_route, connect, other, retry) = if bootstrap {
+                    use DeferredReason::*;
+                    (BootstrapNoRoute, BootstrapConnect, BootstrapSequence, Retry::Bootstrap)
+                } else {
+                    use DeferredReason::*;
+                    (ServerNoRoute, ServerConnect, ServerRegistration, Retry::Register)
+                };
                 let reason = match (failure, self.last_connect_error) {
-                    (Failure::Connect, ConnectError::NoRoute) => DeferredReason::BootstrapNoRoute,
-                    (Failure::Connect, ConnectError::Handshake) => DeferredReason::BootstrapConnect,
-                    _ => DeferredReason::BootstrapSequence,
+                    (Failure::Connect, ConnectError::NoRoute) => no_route,
+                    (Failure::Connect, ConnectError::Handshake) => connect,
+                    _ => other,
                 };
                 let delay = self.connection_backoff.connection_failed();
-                self.defer(now, reason, delay, Retry::Bootstrap);
+                self.defer(now, reason, delay, retry);
             }
             Event::Registered { .. } => {
                 if self.engine.is_registered() && matches!(self.phase, Phase::Registering) {
@@ -894,15 +903,6 @@ impl<S: RecordStore> Carrier<S> {
                         self.fota_start(now, offset);
                     }
                 }
-            }
-            Event::RegistrationFailed { failure, .. } => {
-                let reason = match (failure, self.last_connect_error) {
-                    (Failure::Connect, ConnectError::NoRoute) => DeferredReason::ServerNoRoute,
-                    (Failure::Connect, ConnectError::Handshake) => DeferredReason::ServerConnect,
-                    _ => DeferredReason::ServerRegistration,
-                };
-                let delay = self.connection_backoff.connection_failed();
-                self.defer(now, reason, delay, Retry::Register);
             }
             Event::Reboot | Event::FactoryReset => {
                 if event == Event::FactoryReset {
