@@ -182,12 +182,15 @@ fn validate_multiple(buf: &[u8]) -> Result<(), TlvError> {
 
 /// Signed big-endian integer of 1, 2, 4 or 8 bytes.
 pub fn decode_int(v: &[u8]) -> Result<i64, TlvError> {
-    if !matches!(v.len(), 1 | 2 | 4 | 8) {
-        return Err(TlvError::BadLength);
-    }
-    // Sign-extend: shift the value to the top of the u64, then arithmetic-shift back.
-    let shift = 64 - 8 * v.len() as u32;
-    Ok(((be(v) << shift) as i64) >> shift)
+    // Each width read as its own signed type, which sign-extends: no shifts of a u64 by a
+    // variable amount (those link `__aeabi_llsl` and `__aeabi_lasr`).
+    Ok(match *v {
+        [a] => i8::from_be_bytes([a]).into(),
+        [a, b] => i16::from_be_bytes([a, b]).into(),
+        [a, b, c, d] => i32::from_be_bytes([a, b, c, d]).into(),
+        [a, b, c, d, e, f, g, h] => i64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => return Err(TlvError::BadLength),
+    })
 }
 
 /// Boolean: one byte, 0 or 1.

@@ -428,3 +428,32 @@ fn eight_byte_floats_narrow_as_the_cast_does() {
         assert_eq!(f.to_bits(), cast.to_bits(), "{bits:#x}");
     }
 }
+
+/// `decode_int` against the shift formula it had before (value to the top of a u64, then an
+/// arithmetic shift back), on every width and a spread of byte patterns.
+#[test]
+fn decode_int_sign_extends_like_the_shift_formula() {
+    fn by_shifts(v: &[u8]) -> i64 {
+        let be = v.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x));
+        let shift = 64 - 8 * v.len() as u32;
+        ((be << shift) as i64) >> shift
+    }
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..10_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let bytes = x.to_be_bytes();
+        for n in 0..=9usize {
+            let v = &bytes[..n.min(8)];
+            match n {
+                1 | 2 | 4 | 8 => assert_eq!(tlv::decode_int(v), Ok(by_shifts(v)), "{v:02x?}"),
+                _ if n <= 8 => assert!(tlv::decode_int(v).is_err(), "{v:02x?}"),
+                _ => {}
+            }
+        }
+    }
+    for v in [&[0x80][..], &[0x7f], &[0xff, 0xff], &[0x80, 0, 0, 0], &[0x80, 0, 0, 0, 0, 0, 0, 0]] {
+        assert_eq!(tlv::decode_int(v), Ok(by_shifts(v)));
+    }
+}
