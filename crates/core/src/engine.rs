@@ -651,7 +651,8 @@ impl Engine {
                 }
                 let binding =
                     accounts::binding(&self.registry, short_id, &self.config.default_binding);
-                if binding != s.binding {
+                // Byte by byte: `!=` on strings links `memcmp`.
+                if !binding.bytes().eq(s.binding.bytes()) {
                     s.binding = binding;
                     s.update.binding = true;
                 }

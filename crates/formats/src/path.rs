@@ -168,7 +168,8 @@ impl Path {
     }
     /// True if `prefix` is this path or one of its ancestors (the root prefixes everything).
     pub fn starts_with(&self, prefix: &Path) -> bool {
-        prefix.len <= self.len && self.ids().get(..prefix.len()) == Some(prefix.ids())
+        // Id by id (`==` on slices links `memcmp`); `zip` stops at the end of `prefix`.
+        prefix.len <= self.len && self.ids().iter().zip(prefix.ids()).all(|(a, b)| a == b)
     }
     /// The path with the last id removed; `None` for the root.
     pub fn parent(&self) -> Option<Path> {

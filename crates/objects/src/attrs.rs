@@ -39,7 +39,8 @@ impl Attr {
 
     /// The attribute named `name`.
     pub fn from_name(name: &[u8]) -> Option<Attr> {
-        Attr::ALL.into_iter().find(|a| a.name().as_bytes() == name)
+        // Compared byte by byte: `==` on slices links `memcmp` for these few short names.
+        Attr::ALL.into_iter().find(|a| a.name().bytes().eq(name.iter().copied()))
     }
 
     /// gt, lt and st hold floats; pmin and pmax whole seconds.
