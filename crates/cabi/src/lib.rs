@@ -2,7 +2,7 @@
 //! platform: the C types ([`types`]), `lwm2m_carrier_config_t` parsing and argument checks
 //! ([`config`]), and the calls into the application: its event handler and time hooks, with
 //! the errno values of the C environment ([`ffi`]), and the exchange of the time values with
-//! those hooks ([`hooks`]).
+//! those hooks ([`hooks`]), and the Portfolio functions ([`portfolio`]).
 //!
 //! The symbols [`ffi`] calls (`lwm2m_carrier_event_handler`, the time hooks,
 //! `lwm2m_carrier_capi_errno_*`) come from the application or from the port's C file of weak
@@ -13,4 +13,5 @@
 pub mod config;
 pub mod ffi;
 pub mod hooks;
+pub mod portfolio;
 pub mod types;

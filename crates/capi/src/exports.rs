@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 use crate::config::{arg_str, einval};
 use crate::types::lwm2m_carrier_config_t;
-use crate::{config, ffi, loopback, state};
+use crate::{config, loopback, state};
+use lwm2m_carrier_cabi::portfolio;
 
 /// The platform behind the exported functions. To run on another one (the host port), make
 /// this alias depend on a cargo feature, e.g.
@@ -145,7 +146,7 @@ pub extern "C" fn lwm2m_carrier_memory_total_set(memory_total: u32) -> c_int {
     )
 }
 
-/// Not supported (no Portfolio object): -EINVAL for NULL pointers, else -ENOTSUP.
+/// No Portfolio object: -EINVAL for NULL pointers, else -ENOTSUP (`lwm2m_carrier_cabi::portfolio`).
 ///
 /// # Safety
 /// No pointer is dereferenced.
@@ -156,16 +157,10 @@ pub unsafe extern "C" fn lwm2m_carrier_identity_read(
     buffer: *mut c_char,
     buffer_len: *mut u16,
 ) -> c_int {
-    if buffer.is_null() || buffer_len.is_null() {
-        return einval("lwm2m_carrier_identity_read", "NULL buffer");
-    }
-    log::warn!(
-        "lwm2m_carrier_identity_read(/16/{instance_id}, {identity_type}): no Portfolio object"
-    );
-    ffi::enotsup()
+    portfolio::identity_read(instance_id, identity_type, buffer, buffer_len)
 }
 
-/// Not supported (no Portfolio object): -EINVAL for a NULL value, else -ENOTSUP.
+/// No Portfolio object: -EINVAL for a NULL value, else -ENOTSUP.
 ///
 /// # Safety
 /// No pointer is dereferenced.
@@ -175,18 +170,11 @@ pub unsafe extern "C" fn lwm2m_carrier_identity_write(
     identity_type: u16,
     value: *const c_char,
 ) -> c_int {
-    if value.is_null() {
-        return einval("lwm2m_carrier_identity_write", "NULL value");
-    }
-    log::warn!(
-        "lwm2m_carrier_identity_write(/16/{instance_id}, {identity_type}): no Portfolio object"
-    );
-    ffi::enotsup()
+    portfolio::identity_write(instance_id, identity_type, value)
 }
 
-/// Not supported (no Portfolio object): -ENOTSUP.
+/// No Portfolio object: -ENOTSUP.
 #[no_mangle]
 pub extern "C" fn lwm2m_carrier_portfolio_instance_create(instance_id: u16) -> c_int {
-    log::warn!("lwm2m_carrier_portfolio_instance_create({instance_id}): no Portfolio object");
-    ffi::enotsup()
+    portfolio::instance_create(instance_id)
 }

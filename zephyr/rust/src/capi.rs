@@ -27,6 +27,7 @@ use lwm2m_carrier::CarrierEvent;
 use lwm2m_carrier_cabi::config::{arg_str, einval, from_c};
 use lwm2m_carrier_cabi::ffi;
 use lwm2m_carrier_cabi::hooks::{call_write_hooks, Synced};
+use lwm2m_carrier_cabi::portfolio;
 use lwm2m_carrier_cabi::types::lwm2m_carrier_config_t;
 
 use crate::imp::{build_in, step, StartError, ZephyrRunner, RUNNER};
@@ -212,7 +213,7 @@ pub extern "C" fn lwm2m_carrier_memory_total_set(memory_total: u32) -> c_int {
     device::memory_total_set(memory_total)
 }
 
-/// Not supported (no Portfolio object): -EINVAL for NULL pointers, else -ENOTSUP.
+/// No Portfolio object: -EINVAL for NULL pointers, else -ENOTSUP (`lwm2m_carrier_cabi::portfolio`).
 ///
 /// # Safety
 /// No pointer is dereferenced.
@@ -223,18 +224,10 @@ pub unsafe extern "C" fn lwm2m_carrier_identity_read(
     buffer: *mut c_char,
     buffer_len: *mut u16,
 ) -> c_int {
-    if buffer.is_null() || buffer_len.is_null() {
-        return einval("lwm2m_carrier_identity_read", "NULL buffer");
-    }
-    log::warn!(
-        "lwm2m_carrier_identity_read(/16/{}, {}): no Portfolio object",
-        instance_id,
-        identity_type
-    );
-    ffi::enotsup()
+    portfolio::identity_read(instance_id, identity_type, buffer, buffer_len)
 }
 
-/// Not supported (no Portfolio object): -EINVAL for a NULL value, else -ENOTSUP.
+/// No Portfolio object: -EINVAL for a NULL value, else -ENOTSUP.
 ///
 /// # Safety
 /// No pointer is dereferenced.
@@ -244,20 +237,11 @@ pub unsafe extern "C" fn lwm2m_carrier_identity_write(
     identity_type: u16,
     value: *const c_char,
 ) -> c_int {
-    if value.is_null() {
-        return einval("lwm2m_carrier_identity_write", "NULL value");
-    }
-    log::warn!(
-        "lwm2m_carrier_identity_write(/16/{}, {}): no Portfolio object",
-        instance_id,
-        identity_type
-    );
-    ffi::enotsup()
+    portfolio::identity_write(instance_id, identity_type, value)
 }
 
-/// Not supported (no Portfolio object): -ENOTSUP.
+/// No Portfolio object: -ENOTSUP.
 #[no_mangle]
 pub extern "C" fn lwm2m_carrier_portfolio_instance_create(instance_id: u16) -> c_int {
-    log::warn!("lwm2m_carrier_portfolio_instance_create({}): no Portfolio object", instance_id);
-    ffi::enotsup()
+    portfolio::instance_create(instance_id)
 }
