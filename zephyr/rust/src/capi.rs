@@ -68,7 +68,9 @@ pub unsafe extern "C" fn lwm2m_carrier_init(config: *const lwm2m_carrier_config_
         log::warn!("{}: refused, already initialised", WHAT);
         return ffi::ebusy();
     };
-    match build_in(slot, deliver, &config) {
+    // On failure the slot goes back, so that the application may call `lwm2m_carrier_init`
+    // again (another config, storage fixed).
+    match build_in(&mut *slot, deliver, &config) {
         Ok(runner) => {
             runner.port.max_sleep_ms = Some(HOOK_PERIOD_MS);
             let mut synced = Synced::default();
@@ -79,6 +81,7 @@ pub unsafe extern "C" fn lwm2m_carrier_init(config: *const lwm2m_carrier_config_
             0
         }
         Err(e) => {
+            RUNNER.give_back(slot);
             log::error!("{}: {:?}", WHAT, e);
             match e {
                 StartError::Storage(errno) => errno,

@@ -134,6 +134,14 @@ impl RunnerSlot {
         // SAFETY: the swap above succeeds once, so this is the only reference ever made.
         Some(unsafe { &mut *self.runner.get() })
     }
+
+    /// Returns the slot after a failed start, so that a later start may use it again. Takes
+    /// the caller's only reference, so nothing can use the old contents afterwards (they are
+    /// overwritten, never dropped: `MaybeUninit` does not drop).
+    pub(crate) fn give_back(&'static self, slot: &'static mut MaybeUninit<ZephyrRunner>) {
+        let _ = slot;
+        self.taken.store(false, Ordering::Release);
+    }
 }
 
 pub(crate) static RUNNER: RunnerSlot =
