@@ -48,7 +48,8 @@ fn deliver(event: &CarrierEvent) -> i32 {
 }
 
 /// `int lwm2m_carrier_init(const lwm2m_carrier_config_t *config)`: NULL = the Kconfig
-/// configuration (CONFIG_LWM2M_CARRIER_*). Once per boot: a second call returns -EBUSY.
+/// configuration (CONFIG_LWM2M_CARRIER_*). Once per boot: after a successful call, another
+/// returns -EBUSY; after a failed one the application may try again.
 ///
 /// # Safety
 /// `config` is NULL or points at a valid config whose strings are NULL or NUL-terminated.
