@@ -21,7 +21,13 @@ impl TransmissionParams {
 
     /// ACK_TIMEOUT * ACK_RANDOM_FACTOR * (2^n - 1).
     fn scaled(&self, n: u32) -> u64 {
-        let factor = 1u64.checked_shl(n).unwrap_or(u64::MAX).saturating_sub(1);
+        // 2^n - 1, saturating, one bit at a time: a variable 64-bit shift would link
+        // __aeabi_llsl. (Saturating at u64::MAX rather than u64::MAX - 1 gives the same result
+        // once divided by 100.)
+        let mut factor = 0u64;
+        for _ in 0..n {
+            factor = factor.checked_mul(2).map_or(u64::MAX, |f| f | 1);
+        }
         let scaled = u64::from(self.ack_timeout_ms)
             .saturating_mul(u64::from(self.ack_random_factor_pct))
             .saturating_mul(factor);

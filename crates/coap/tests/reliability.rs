@@ -188,3 +188,23 @@ fn instant_arithmetic() {
     assert_eq!(t.saturating_since(Instant(15)), 0);
     assert!(Instant(1) < Instant(2));
 }
+
+#[test]
+fn transmit_span_and_wait_follow_the_formula_for_every_max_retransmit() {
+    // ACK_TIMEOUT * ACK_RANDOM_FACTOR * (2^n - 1), saturating, in whole milliseconds.
+    let formula = |p: &TransmissionParams, n: u32| {
+        let factor = 1u64.checked_shl(n).unwrap_or(u64::MAX).saturating_sub(1);
+        u64::from(p.ack_timeout_ms)
+            .saturating_mul(u64::from(p.ack_random_factor_pct))
+            .saturating_mul(factor)
+            / 100
+    };
+    for (ack_timeout_ms, ack_random_factor_pct) in [(2000, 150), (1, 1), (1, 100), (u32::MAX, 1)] {
+        for max_retransmit in 0..=u8::MAX {
+            let p = TransmissionParams { ack_timeout_ms, ack_random_factor_pct, max_retransmit };
+            let n = u32::from(max_retransmit);
+            assert_eq!(p.max_transmit_span_ms(), formula(&p, n), "{p:?}");
+            assert_eq!(p.max_transmit_wait_ms(), formula(&p, n + 1), "{p:?}");
+        }
+    }
+}

@@ -229,9 +229,14 @@ fn narrow(bits: u64) -> f32 {
                 0
             } else {
                 let sig = mant | 1 << 52;
-                let q = (sig >> shift) as u32;
-                let rem = sig & ((1 << shift) - 1);
-                let half = 1u64 << (shift - 1);
+                // The top 26 bits and a sticky bit for the rest (shift >= 29, so the sticky bit
+                // stays below the rounding bit): the variable shifts are then 32-bit ones, not
+                // calls to __aeabi_llsr/__aeabi_llsl.
+                let x = (sig >> 27) as u32 | u32::from(sig & ((1 << 27) - 1) != 0);
+                let shift = shift - 27;
+                let q = x >> shift;
+                let rem = x & ((1 << shift) - 1);
+                let half = 1u32 << (shift - 1);
                 let q = q + u32::from(rem > half || (rem == half && q & 1 == 1));
                 // A carry out of the significand moves into the exponent, as it should.
                 if e >= 1 {

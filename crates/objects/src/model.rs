@@ -126,7 +126,13 @@ fn int_to_float(v: i64) -> Float {
     }
     let m = v.unsigned_abs();
     let k = 33 - m.leading_zeros();
-    let s = (m >> k) as u32 | u32::from(m & ((1 << k) - 1) != 0);
+    // `m >> k` with the sticky bit, from `m` moved up to bit 63 (then `k` = 33 - its shift):
+    // fixed 64-bit shifts, where variable ones would link __aeabi_llsr/__aeabi_llsl.
+    let mut n = m;
+    while n >> 63 == 0 {
+        n <<= 1;
+    }
+    let s = (n >> 33) as u32 | u32::from(n & ((1 << 33) - 1) != 0);
     let f = s as Float * Float::from_bits((127 + k) << 23);
     if v < 0 {
         -f
