@@ -96,6 +96,8 @@ impl<'b> MessageBuilder<'b> {
 
     /// Room for the payload, after the space reserved for the 0xFF marker. Write the payload
     /// here, then call [`finish`](Self::finish) with its length.
+    // Out of line: several callers; inlined copies cost more than the call.
+    #[inline(never)]
     pub fn payload_space(&mut self) -> &mut [u8] {
         self.buf.get_mut(self.pos + 1..).unwrap_or_default()
     }

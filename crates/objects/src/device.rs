@@ -153,6 +153,8 @@ impl Device {
         }
     }
 
+    // Out of line: called by every setter; inlined copies cost more than the call.
+    #[inline(never)]
     fn mark(&mut self, res: u16) {
         self.dirty |= 1 << res;
     }

@@ -70,6 +70,8 @@ pub struct SecurityInstance {
 
 impl SecurityInstance {
     /// An instance with default values (NoSec, no keys).
+    // Out of line: several callers; inlined copies cost more than the call.
+    #[inline(never)]
     pub fn new(id: u16) -> Self {
         SecurityInstance { id, mode: mode::NO_SEC, ..Default::default() }
     }

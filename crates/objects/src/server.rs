@@ -50,6 +50,8 @@ pub struct ServerInstance {
 
 impl ServerInstance {
     /// Defaults: Lifetime one day, binding "U", storing on.
+    // Out of line: several callers; inlined copies cost more than the call.
+    #[inline(never)]
     pub fn new(id: u16) -> Self {
         let mut binding = String::new();
         let _ = binding.push('U');

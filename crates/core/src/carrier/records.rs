@@ -215,6 +215,8 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// Reads a big-endian u32 field value.
+// Out of line: several record readers; inlined copies cost more than the call.
+#[inline(never)]
 pub fn field_u32(value: &[u8]) -> Option<u32> {
     <[u8; 4]>::try_from(value).ok().map(u32::from_be_bytes)
 }
