@@ -120,6 +120,8 @@ impl<'a> Message<'a> {
     }
 
     /// The values of every occurrence of option `number`, in order.
+    // Out of line: several callers; inlined copies cost more than the call.
+    #[inline(never)]
     pub fn options_with(&self, number: u16) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.options()
             .skip_while(move |o| o.number < number)

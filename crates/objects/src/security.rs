@@ -139,6 +139,8 @@ impl Security {
         self.insts.iter_mut().find(|s| s.id == id)
     }
     /// All instances, ascending ids.
+    // Out of line: several callers; inlined copies cost more than the call.
+    #[inline(never)]
     pub fn iter(&self) -> impl Iterator<Item = &SecurityInstance> {
         self.insts.iter()
     }
