@@ -64,14 +64,13 @@ static PENDING: Mutex<RefCell<Pending>> =
 /// already waiting.
 pub fn update(what: &str, u: DeviceUpdate) -> i32 {
     let r = critical_section::with(|cs| {
-        let mut p = PENDING.borrow_ref_mut(cs);
+        let mut guard = PENDING.borrow_ref_mut(cs);
+        let p = &mut *guard;
         if p.queue.is_full() {
             return Err(-ENOMEM);
         }
-        let mut shadow = p.shadow.take().unwrap_or_default();
-        let checked = u.apply_to(&mut shadow);
-        p.shadow = Some(shadow);
-        checked.map_err(|e| e.errno())?;
+        // Checked in place: interrupts are off here, so no copy of the Device in and out.
+        u.apply_to(p.shadow.get_or_insert_with(Device::default)).map_err(|e| e.errno())?;
         p.queue.push_back(u).map_err(|_| -ENOMEM)
     });
     match r {
