@@ -385,7 +385,7 @@ impl<'a> Parser<'a> {
 }
 
 fn as_str(b: &[u8], start: usize, end: usize) -> Option<&str> {
-    core::str::from_utf8(b.get(start..end)?).ok()
+    crate::str_from_utf8(b.get(start..end)?)
 }
 
 impl<'a> Iterator for Parser<'a> {

@@ -285,7 +285,7 @@ pub fn decode_objlnk(v: &[u8]) -> Result<(u16, u16), TlvError> {
 
 /// UTF-8 string.
 pub fn decode_str(v: &[u8]) -> Result<&str, TlvError> {
-    core::str::from_utf8(v).map_err(|_| TlvError::BadUtf8)
+    crate::str_from_utf8(v).ok_or(TlvError::BadUtf8)
 }
 
 /// Bytes needed for the length field of a value this long (0 when it fits in the type byte).

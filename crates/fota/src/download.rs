@@ -55,6 +55,7 @@
 //! The redirect target is kept for reconnects within this `Download` (see [`Download::uri`]).
 
 use lwm2m_coap::Instant;
+use lwm2m_formats::str_from_utf8;
 
 use crate::http::{ContentRange, Head, Output, Request, ResponseParser};
 use crate::sink::DfuSink;
@@ -220,7 +221,7 @@ pub struct Download {
 
 fn stored_uri(buf: &[u8], len: usize) -> Result<Uri<'_>, UriError> {
     let text = buf.get(..len).ok_or(UriError::TooLong)?;
-    Uri::parse(core::str::from_utf8(text).map_err(|_| UriError::Malformed)?)
+    Uri::parse(str_from_utf8(text).ok_or(UriError::Malformed)?)
 }
 
 impl Download {
@@ -288,7 +289,7 @@ impl Download {
 
     /// The URI in use (the last redirect target, if any).
     pub fn uri(&self) -> &str {
-        self.uri.get(..self.uri_len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+        self.uri.get(..self.uri_len).and_then(str_from_utf8).unwrap_or("")
     }
 
     /// Connections attempted so far (statistics, tests).

@@ -10,6 +10,8 @@
 //! except `identity`) → [`HttpError::TransferCoding`] when the body is read; obsolete header
 //! folding; `101 Switching Protocols`; HTTP versions other than 1.x.
 
+use lwm2m_formats::str_from_utf8;
+
 use crate::uri::MAX_URI_LEN;
 
 /// Upper bound on the response head (status line + headers + interim responses), bytes.
@@ -110,7 +112,7 @@ impl Head {
         if v.is_empty() || !v.iter().all(|b| (0x21..=0x7e).contains(b)) {
             return None;
         }
-        core::str::from_utf8(v).ok()
+        str_from_utf8(v)
     }
 
     /// True for 301, 302, 303, 307 and 308.

@@ -4,6 +4,8 @@
 //! no zone ids in IPv6 literals. Every byte must be visible ASCII (0x21..=0x7e), so nothing the
 //! parser accepts can inject a header line into a request. A `#fragment` is dropped.
 
+use lwm2m_formats::str_from_utf8;
+
 /// Longest URI accepted (bytes). The LwM2M Package URI resource holds 128; redirects may be
 /// longer, hence the margin.
 pub const MAX_URI_LEN: usize = 255;
@@ -99,7 +101,7 @@ fn split_before(text: &[u8], stop: impl Fn(u8) -> bool) -> (&[u8], &[u8]) {
 
 /// A part of a URI as text. The parts are visible ASCII (checked first), so never "".
 fn text(part: &[u8]) -> &str {
-    core::str::from_utf8(part).unwrap_or_default()
+    str_from_utf8(part).unwrap_or_default()
 }
 
 /// The scheme before `://`: http or https (any case), else why not.

@@ -33,7 +33,7 @@
 
 use heapless::Vec;
 use lwm2m_coap::{content_format as cf, Code};
-use lwm2m_formats::{link, text, tlv, CountSink, Float, Overflow, Path, Sink};
+use lwm2m_formats::{link, str_from_utf8, text, tlv, CountSink, Float, Overflow, Path, Sink};
 
 use crate::acl::{right, Acl};
 pub use crate::attrs::{Attr, Attrs};
@@ -153,7 +153,7 @@ fn decode(fmt: u16, kind: Kind, b: &[u8]) -> Result<Value<'_>, Code> {
             let v = if tlv { tlv::decode_bool(b).ok() } else { text::parse_bool(b).ok() };
             Value::Bool(v.ok_or(Code::BAD_REQUEST)?)
         }
-        Kind::Str => Value::Str(core::str::from_utf8(b).map_err(bad)?),
+        Kind::Str => Value::Str(str_from_utf8(b).ok_or(Code::BAD_REQUEST)?),
         Kind::Opaque => Value::Opaque(b),
         Kind::ObjLnk => {
             let v = if tlv { tlv::decode_objlnk(b).ok() } else { text::parse_objlnk(b).ok() };

@@ -2,6 +2,7 @@
 //! (see `records`). Unknown tags are skipped and missing ones take defaults, so a newer library
 //! reads what an older one wrote.
 
+use lwm2m_formats::str_from_utf8;
 use lwm2m_objects::security::SecurityInstance;
 use lwm2m_objects::server::ServerInstance;
 use lwm2m_objects::Registry;
@@ -104,9 +105,7 @@ fn decode_security(body: &[u8]) -> Result<SecurityInstance, RecordError> {
         let (tag, v) = f?;
         match tag {
             S_ID => s.id = u16_of(v)?,
-            S_URI => s
-                .set_uri(core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?)
-                .map_err(bad)?,
+            S_URI => s.set_uri(str_from_utf8(v).ok_or(RecordError::BadHeader)?).map_err(bad)?,
             S_BOOTSTRAP => s.bootstrap = u32_of(v)? != 0,
             S_MODE => s.mode = u8::try_from(u32_of(v)?).map_err(|_| RecordError::BadHeader)?,
             S_IDENTITY => s.set_identity(v).map_err(bad)?,
@@ -139,7 +138,7 @@ fn decode_server(body: &[u8]) -> Result<ServerInstance, RecordError> {
             V_STORING => s.notification_storing = u32_of(v)? != 0,
             V_BINDING => {
                 s.binding.clear();
-                let b = core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?;
+                let b = str_from_utf8(v).ok_or(RecordError::BadHeader)?;
                 s.binding.push_str(b).map_err(|_| RecordError::Overflow)?;
             }
             _ => {}

@@ -3,6 +3,7 @@
 //! and the persisted firmware record that lets a download resume and a result be reported
 //! after a reboot.
 
+use lwm2m_formats::str_from_utf8;
 use lwm2m_fota::download::Download;
 use lwm2m_objects::firmware::{FwState, FW_URI_LEN};
 
@@ -56,7 +57,7 @@ impl<'a> FwRecord<'a> {
                 T_STATE => r.state = state_of(num()?),
                 T_RESULT => r.result = u8::try_from(num()?).map_err(|_| RecordError::BadHeader)?,
                 T_URI => {
-                    r.uri = core::str::from_utf8(v).map_err(|_| RecordError::BadHeader)?;
+                    r.uri = str_from_utf8(v).ok_or(RecordError::BadHeader)?;
                     if r.uri.len() > FW_URI_LEN {
                         return Err(RecordError::Overflow);
                     }
