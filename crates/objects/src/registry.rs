@@ -553,12 +553,12 @@ impl Registry {
         replace: bool,
         dry: bool,
     ) -> Result<Option<Effect>, Code> {
-        let bs = ctx.caller == Caller::Bootstrap;
+        let p = Pass { ctx, bs: ctx.caller == Caller::Bootstrap, replace, dry };
         let obj = self.obj_mut(path.object_id().unwrap_or(u16::MAX)).ok_or(Code::NOT_FOUND)?;
         let (Some(i), Some(r)) = (path.instance_id(), path.resource_id()) else {
             if let Some(i) = path.instance_id() {
                 let body = unwrap_single(payload, tlv::Kind::ObjectInstance, i)?;
-                return write_inst(obj, ctx, bs, i, body, replace, dry);
+                return write_inst(obj, &p, i, body);
             }
             // Object level (Bootstrap-Write): object instances only.
             let mut new = 0;
@@ -574,7 +574,7 @@ impl Registry {
             }
             let mut fx = None;
             for t in tlv::Reader::new(payload).flatten() {
-                let e = write_inst(obj, ctx, bs, t.id, t.value, replace, dry)?;
+                let e = write_inst(obj, &p, t.id, t.value)?;
                 if e.is_some() {
                     fx = e;
                 }
@@ -585,22 +585,20 @@ impl Registry {
         if !dry && !obj.has_instance(i) {
             obj.create(i)?;
         }
-        if fmt != cf::LWM2M_TLV {
-            let v = decode(fmt, def.kind, payload)?;
-            return obj.write(ctx, i, r, None, &v, dry);
-        }
-        if def.multiple {
-            let body = unwrap_single(payload, tlv::Kind::MultipleResource, r)?;
-            return write_multi(obj, ctx, i, &def, body, replace, dry);
-        }
-        let mut rd = tlv::Reader::new(payload);
-        match (rd.next(), rd.next()) {
-            (Some(Ok(t)), None) if t.kind == tlv::Kind::Resource && t.id == r => {
-                let v = decode(cf::LWM2M_TLV, def.kind, t.value)?;
-                obj.write(ctx, i, r, None, &v, dry)
+        // The payload as the TLV an instance write would hold for this resource.
+        let t = if fmt != cf::LWM2M_TLV {
+            tlv::Tlv { kind: tlv::Kind::Resource, id: r, value: payload }
+        } else if def.multiple {
+            let value = unwrap_single(payload, tlv::Kind::MultipleResource, r)?;
+            tlv::Tlv { kind: tlv::Kind::MultipleResource, id: r, value }
+        } else {
+            let mut rd = tlv::Reader::new(payload);
+            match (rd.next(), rd.next()) {
+                (Some(Ok(t)), None) if t.id == r => t,
+                _ => return Err(Code::BAD_REQUEST),
             }
-            _ => Err(Code::BAD_REQUEST),
-        }
+        };
+        write_resource(obj, &p, i, &def, fmt, t)
     }
 
     /// Execute a resource (management servers only; `args` are not used by objects 0-5).
@@ -885,20 +883,22 @@ impl Registry {
     }
 }
 
-/// Writes the resources in `body` (TLV) to instance `i`, creating it on the real pass.
-fn write_inst(
-    obj: &mut dyn Object,
-    ctx: &Ctx,
+/// What stays the same through one pass of a write.
+struct Pass<'c> {
+    ctx: &'c Ctx,
+    /// Bootstrap-Write: may set read-only resources, skips unknown ones.
     bs: bool,
-    i: u16,
-    body: &[u8],
     replace: bool,
     dry: bool,
-) -> Result<Option<Effect>, Code> {
+}
+
+/// Writes the resources in `body` (TLV) to instance `i`, creating it on the real pass.
+fn write_inst(obj: &mut dyn Object, p: &Pass, i: u16, body: &[u8]) -> Result<Option<Effect>, Code> {
+    let (bs, dry) = (p.bs, p.dry);
     if !dry && !obj.has_instance(i) {
         obj.create(i)?;
     }
-    if replace && !dry {
+    if p.replace && !dry {
         for d in obj.defs().iter().filter(|d| d.multiple && (bs || d.ops.writable())) {
             if !tlv::Reader::new(body).flatten().any(|t| t.id == d.id) {
                 obj.clear_multi(i, d.id);
@@ -916,16 +916,7 @@ fn write_inst(
         if def.kind == Kind::Exec || !(bs || def.ops.writable()) {
             return Err(Code::METHOD_NOT_ALLOWED);
         }
-        let e = match (t.kind, def.multiple) {
-            (tlv::Kind::Resource, false) => {
-                let v = decode(cf::LWM2M_TLV, def.kind, t.value)?;
-                obj.write(ctx, i, def.id, None, &v, dry)?
-            }
-            (tlv::Kind::MultipleResource, true) => {
-                write_multi(obj, ctx, i, &def, t.value, replace, dry)?
-            }
-            _ => return Err(Code::BAD_REQUEST),
-        };
+        let e = write_resource(obj, p, i, &def, cf::LWM2M_TLV, t)?;
         // `e.or(fx)` without a select between the two (LLVM copies that through memmove).
         if e.is_some() {
             fx = e;
@@ -934,16 +925,35 @@ fn write_inst(
     Ok(fx)
 }
 
+/// Writes resource `def` from `t`: a Resource TLV (or a value in `fmt`) for a single resource,
+/// a Multiple Resource TLV for a multiple one.
+fn write_resource(
+    obj: &mut dyn Object,
+    p: &Pass,
+    i: u16,
+    def: &ResourceDef,
+    fmt: u16,
+    t: tlv::Tlv<'_>,
+) -> Result<Option<Effect>, Code> {
+    match (t.kind, def.multiple) {
+        (tlv::Kind::Resource, false) => {
+            let v = decode(fmt, def.kind, t.value)?;
+            obj.write(p.ctx, i, def.id, None, &v, p.dry)
+        }
+        (tlv::Kind::MultipleResource, true) => write_multi(obj, p, i, def, t.value),
+        _ => Err(Code::BAD_REQUEST),
+    }
+}
+
 /// Writes resource instances (TLV in `body`) of multiple resource `def`.
 fn write_multi(
     obj: &mut dyn Object,
-    ctx: &Ctx,
+    p: &Pass,
     i: u16,
     def: &ResourceDef,
     body: &[u8],
-    replace: bool,
-    dry: bool,
 ) -> Result<Option<Effect>, Code> {
+    let (replace, dry) = (p.replace, p.dry);
     let mut ris: Vec<u16, MAX_WRITE_RIS> = Vec::new();
     if !dry && replace {
         obj.clear_multi(i, def.id);
@@ -955,7 +965,7 @@ fn write_multi(
             return Err(Code::BAD_REQUEST);
         }
         let v = decode(cf::LWM2M_TLV, def.kind, t.value)?;
-        let e = obj.write(ctx, i, def.id, Some(t.id), &v, dry)?;
+        let e = obj.write(p.ctx, i, def.id, Some(t.id), &v, dry)?;
         if e.is_some() {
             fx = e;
         }
