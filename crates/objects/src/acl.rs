@@ -191,16 +191,22 @@ impl Object for Acl {
             a.entries.clear();
         }
     }
+    // `contains` on `u16` slices is unrolled: about 70 B more than this short loop.
+    #[allow(clippy::manual_contains)]
     fn multi_fits(&self, inst: u16, _res: u16, ris: &[u16], replace: bool) -> bool {
-        let old = |id: &u16| {
-            !replace && self.get(inst).is_some_and(|a| a.entries.iter().any(|e| e.0 == *id))
+        let kept = match self.get(inst) {
+            Some(a) if !replace => &a.entries[..],
+            _ => &[],
         };
-        let mut n = if replace { 0 } else { self.get(inst).map_or(0, |a| a.entries.len()) };
-        for (k, id) in ris.iter().enumerate() {
-            // new ids not already counted (duplicates in the payload count once)
-            if !old(id) && !ris[..k].contains(id) {
+        let mut n = kept.len();
+        // Each new id once (duplicates in the payload count once): from the last, the ids
+        // that neither the instance nor an earlier payload entry has.
+        let mut rest = ris;
+        while let [earlier @ .., id] = rest {
+            if !kept.iter().any(|e| e.0 == *id) && !earlier.iter().any(|x| x == id) {
                 n += 1;
             }
+            rest = earlier;
         }
         n <= MAX_ACL_ENTRIES
     }
