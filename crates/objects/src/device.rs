@@ -212,10 +212,13 @@ impl Device {
         if sources.len() > MAX_POWER_SOURCES {
             return Err(SetError::Invalid);
         }
-        for (i, &s) in sources.iter().enumerate() {
-            if s == 3 || s > power::SOLAR || sources[..i].iter().any(|&x| x == s) {
+        // From the last: each source valid and not listed before it.
+        let mut rest = sources;
+        while let [earlier @ .., s] = rest {
+            if *s == 3 || *s > power::SOLAR || earlier.iter().any(|x| x == s) {
                 return Err(SetError::Invalid);
             }
+            rest = earlier;
         }
         let mut new = Vec::new();
         for &s in sources {
