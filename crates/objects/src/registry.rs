@@ -802,12 +802,21 @@ impl Registry {
             if !bootstrap {
                 continue;
             }
-            if let Some(s) = self.security.get(i).filter(|s| o == 0 && !s.bootstrap) {
-                w.attr_uint("ssid", s.short_server_id.into())?;
-                w.attr_str("uri", &s.uri)?;
-            }
-            if let Some(s) = self.server.get(i).filter(|_| o == 1) {
-                w.attr_uint("ssid", s.short_server_id.into())?;
+            // Security: `ssid` and `uri` of server accounts; Server: `ssid`.
+            let (ssid, uri) = match o {
+                0 => match self.security.get(i) {
+                    Some(s) if !s.bootstrap => (s.short_server_id, Some(s.uri.as_str())),
+                    _ => continue,
+                },
+                1 => match self.server.get(i) {
+                    Some(s) => (s.short_server_id, None),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            w.attr_uint("ssid", ssid.into())?;
+            if let Some(uri) = uri {
+                w.attr_str("uri", uri)?;
             }
         }
         Ok(())
