@@ -389,25 +389,31 @@ impl Object for Device {
         if idx != 0 {
             return None;
         }
-        let v = match res {
-            0 => Value::Str(&self.manufacturer),
-            1 => Value::Str(&self.model_number),
-            2 => Value::Str(&self.serial_number),
-            3 => Value::Str(&self.firmware_version),
-            9 => Value::Int(self.battery_level.into()),
-            10 => Value::Int(self.memory_free_kb.into()),
-            13 => Value::Int(self.current_time(ctx.now)),
-            14 => Value::Str(&self.utc_offset),
-            15 => Value::Str(&self.timezone),
-            16 => Value::Str(SUPPORTED_BINDING),
-            17 => Value::Str(&self.device_type),
-            18 => Value::Str(&self.hardware_version),
-            19 => Value::Str(&self.software_version),
-            20 => Value::Int(self.battery_status.into()),
-            21 => Value::Int(self.memory_total_kb.into()),
-            _ => return None,
+        // The strings of one type first: their arms only pick a field (one shared `Value`).
+        let s: &String<STR_LEN> = match res {
+            0 => &self.manufacturer,
+            1 => &self.model_number,
+            2 => &self.serial_number,
+            3 => &self.firmware_version,
+            15 => &self.timezone,
+            17 => &self.device_type,
+            18 => &self.hardware_version,
+            19 => &self.software_version,
+            _ => {
+                let v = match res {
+                    9 => Value::Int(self.battery_level.into()),
+                    10 => Value::Int(self.memory_free_kb.into()),
+                    13 => Value::Int(self.current_time(ctx.now)),
+                    14 => Value::Str(&self.utc_offset),
+                    16 => Value::Str(SUPPORTED_BINDING),
+                    20 => Value::Int(self.battery_status.into()),
+                    21 => Value::Int(self.memory_total_kb.into()),
+                    _ => return None,
+                };
+                return Some((0, v));
+            }
         };
-        Some((0, v))
+        Some((0, Value::Str(s)))
     }
     fn write(
         &mut self,
