@@ -534,9 +534,13 @@ impl Registry {
         replace: bool,
         changed: &Path,
     ) -> Result<(), Code> {
-        self.walk(ctx, target, fmt, payload, replace, true)?;
-        let fx = self.walk(ctx, target, fmt, payload, replace, false)?;
-        if let Some(e) = fx {
+        let bs = ctx.caller == Caller::Bootstrap;
+        let mut p = Pass { ctx, bs, replace, dry: true, fx: None };
+        self.walk(&mut p, target, fmt, payload)?;
+        p.dry = false;
+        p.fx = None; // effects of the real pass only
+        self.walk(&mut p, target, fmt, payload)?;
+        if let Some(e) = p.fx {
             self.push(e);
         }
         self.push(Effect::Changed(*changed));
@@ -544,21 +548,12 @@ impl Registry {
     }
 
     /// One pass of a write (checked by [`Registry::write`] before).
-    fn walk(
-        &mut self,
-        ctx: &Ctx,
-        path: &Path,
-        fmt: u16,
-        payload: &[u8],
-        replace: bool,
-        dry: bool,
-    ) -> Result<Option<Effect>, Code> {
-        let p = Pass { ctx, bs: ctx.caller == Caller::Bootstrap, replace, dry };
+    fn walk(&mut self, p: &mut Pass, path: &Path, fmt: u16, payload: &[u8]) -> Result<(), Code> {
         let obj = self.obj_mut(path.object_id().unwrap_or(u16::MAX)).ok_or(Code::NOT_FOUND)?;
         let (Some(i), Some(r)) = (path.instance_id(), path.resource_id()) else {
             if let Some(i) = path.instance_id() {
                 let body = unwrap_single(payload, tlv::Kind::ObjectInstance, i)?;
-                return write_inst(obj, &p, i, body);
+                return write_inst(obj, p, i, body);
             }
             // Object level (Bootstrap-Write): object instances only.
             let mut new = 0;
@@ -572,17 +567,13 @@ impl Registry {
             if obj.instance_count() + new > obj.max_instances() {
                 return Err(Code::BAD_REQUEST);
             }
-            let mut fx = None;
             for t in tlv::Reader::new(payload).flatten() {
-                let e = write_inst(obj, &p, t.id, t.value)?;
-                if e.is_some() {
-                    fx = e;
-                }
+                write_inst(obj, p, t.id, t.value)?;
             }
-            return Ok(fx);
+            return Ok(());
         };
         let def = *find_def(obj.defs(), r).ok_or(Code::NOT_FOUND)?;
-        if !dry && !obj.has_instance(i) {
+        if !p.dry && !obj.has_instance(i) {
             obj.create(i)?;
         }
         // The payload as the TLV an instance write would hold for this resource.
@@ -598,7 +589,7 @@ impl Registry {
                 _ => return Err(Code::BAD_REQUEST),
             }
         };
-        write_resource(obj, &p, i, &def, fmt, t)
+        write_resource(obj, p, i, &def, fmt, t)
     }
 
     /// Execute a resource (management servers only; `args` are not used by objects 0-5).
@@ -899,10 +890,21 @@ struct Pass<'c> {
     bs: bool,
     replace: bool,
     dry: bool,
+    /// The last effect an object returned (the one the write reports).
+    fx: Option<Effect>,
+}
+
+impl Pass<'_> {
+    /// Keeps `e` when there is one (`e.or(fx)` would select through `memmove`).
+    fn note(&mut self, e: Option<Effect>) {
+        if e.is_some() {
+            self.fx = e;
+        }
+    }
 }
 
 /// Writes the resources in `body` (TLV) to instance `i`, creating it on the real pass.
-fn write_inst(obj: &mut dyn Object, p: &Pass, i: u16, body: &[u8]) -> Result<Option<Effect>, Code> {
+fn write_inst(obj: &mut dyn Object, p: &mut Pass, i: u16, body: &[u8]) -> Result<(), Code> {
     let (bs, dry) = (p.bs, p.dry);
     if !dry && !obj.has_instance(i) {
         obj.create(i)?;
@@ -914,7 +916,6 @@ fn write_inst(obj: &mut dyn Object, p: &Pass, i: u16, body: &[u8]) -> Result<Opt
             }
         }
     }
-    let mut fx = None;
     for t in tlv::Reader::new(body) {
         let t = t.map_err(bad)?;
         let def = match find_def(obj.defs(), t.id) {
@@ -925,29 +926,27 @@ fn write_inst(obj: &mut dyn Object, p: &Pass, i: u16, body: &[u8]) -> Result<Opt
         if def.kind == Kind::Exec || !(bs || def.ops.writable()) {
             return Err(Code::METHOD_NOT_ALLOWED);
         }
-        let e = write_resource(obj, p, i, &def, cf::LWM2M_TLV, t)?;
-        // `e.or(fx)` without a select between the two (LLVM copies that through memmove).
-        if e.is_some() {
-            fx = e;
-        }
+        write_resource(obj, p, i, &def, cf::LWM2M_TLV, t)?;
     }
-    Ok(fx)
+    Ok(())
 }
 
 /// Writes resource `def` from `t`: a Resource TLV (or a value in `fmt`) for a single resource,
 /// a Multiple Resource TLV for a multiple one.
 fn write_resource(
     obj: &mut dyn Object,
-    p: &Pass,
+    p: &mut Pass,
     i: u16,
     def: &ResourceDef,
     fmt: u16,
     t: tlv::Tlv<'_>,
-) -> Result<Option<Effect>, Code> {
+) -> Result<(), Code> {
     match (t.kind, def.multiple) {
         (tlv::Kind::Resource, false) => {
             let v = decode(fmt, def.kind, t.value)?;
-            obj.write(p.ctx, i, def.id, None, &v, p.dry)
+            let e = obj.write(p.ctx, i, def.id, None, &v, p.dry)?;
+            p.note(e);
+            Ok(())
         }
         (tlv::Kind::MultipleResource, true) => write_multi(obj, p, i, def, t.value),
         _ => Err(Code::BAD_REQUEST),
@@ -957,17 +956,16 @@ fn write_resource(
 /// Writes resource instances (TLV in `body`) of multiple resource `def`.
 fn write_multi(
     obj: &mut dyn Object,
-    p: &Pass,
+    p: &mut Pass,
     i: u16,
     def: &ResourceDef,
     body: &[u8],
-) -> Result<Option<Effect>, Code> {
+) -> Result<(), Code> {
     let (replace, dry) = (p.replace, p.dry);
     let mut ris: Vec<u16, MAX_WRITE_RIS> = Vec::new();
     if !dry && replace {
         obj.clear_multi(i, def.id);
     }
-    let mut fx = None;
     for t in tlv::Reader::new(body) {
         let t = t.map_err(bad)?;
         if t.kind != tlv::Kind::ResourceInstance {
@@ -975,13 +973,11 @@ fn write_multi(
         }
         let v = decode(cf::LWM2M_TLV, def.kind, t.value)?;
         let e = obj.write(p.ctx, i, def.id, Some(t.id), &v, dry)?;
-        if e.is_some() {
-            fx = e;
-        }
+        p.note(e);
         ris.push(t.id).map_err(bad)?;
     }
     if dry && !obj.multi_fits(i, def.id, &ris, replace) {
         return Err(Code::BAD_REQUEST);
     }
-    Ok(fx)
+    Ok(())
 }
