@@ -425,7 +425,8 @@ impl Registry {
         if !def.ops.readable() {
             return Err(Code::METHOD_NOT_ALLOWED);
         }
-        let (v, kind, id) = match ids {
+        // The TLV kind and id of the value, and its resource instance id (0 for a single one).
+        let (kind, id, want) = match ids {
             [_, _, r] if def.multiple => {
                 if !tlv_ok {
                     return Err(Code::NOT_ACCEPTABLE);
@@ -433,21 +434,17 @@ impl Registry {
                 render_multi(obj, ctx, inst, *r, out).map_err(ov)?;
                 return Ok(cf::LWM2M_TLV);
             }
-            [_, _, r] => {
-                let (_, v) = obj.value(ctx, inst, *r, 0).ok_or(Code::NOT_FOUND)?;
-                (v, tlv::Kind::Resource, *r)
-            }
-            [_, _, r, ri] if def.multiple => {
-                let mut idx = 0;
-                loop {
-                    match obj.value(ctx, inst, *r, idx) {
-                        Some((id, v)) if id == *ri => break (v, tlv::Kind::ResourceInstance, *ri),
-                        Some(_) => idx += 1,
-                        None => return Err(Code::NOT_FOUND),
-                    }
-                }
-            }
+            [_, _, r] => (tlv::Kind::Resource, *r, 0),
+            [_, _, _, ri] if def.multiple => (tlv::Kind::ResourceInstance, *ri, *ri),
             _ => return Err(Code::NOT_FOUND),
+        };
+        let mut idx = 0;
+        let v = loop {
+            match obj.value(ctx, inst, def.id, idx) {
+                Some((ri, v)) if ri == want => break v,
+                Some(_) => idx += 1,
+                None => return Err(Code::NOT_FOUND),
+            }
         };
         let opaque = def.kind == Kind::Opaque;
         let fmt = accept.unwrap_or(if opaque { cf::OCTET_STREAM } else { cf::TEXT_PLAIN });
