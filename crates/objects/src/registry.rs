@@ -319,7 +319,9 @@ impl Registry {
         })
     }
 
-    fn push(&mut self, e: Effect) {
+    /// Queues `e`, if any (an `Option`: the objects' handlers return one).
+    fn push(&mut self, e: Option<Effect>) {
+        let Some(e) = e else { return };
         if !self.effects.contains(&e) {
             let _ = self.effects.push(e); // full: dropped (the engine drains after each op)
         }
@@ -537,10 +539,8 @@ impl Registry {
         p.dry = false;
         p.fx = None; // effects of the real pass only
         self.walk(&mut p, target, fmt, payload)?;
-        if let Some(e) = p.fx {
-            self.push(e);
-        }
-        self.push(Effect::Changed(*changed));
+        self.push(p.fx);
+        self.push(Some(Effect::Changed(*changed)));
         Ok(())
     }
 
@@ -603,9 +603,8 @@ impl Registry {
             return Err(Code::METHOD_NOT_ALLOWED);
         }
         let obj = self.obj_mut(oid).ok_or(Code::NOT_FOUND)?;
-        if let Some(e) = obj.execute(ctx, i, r, args)? {
-            self.push(e);
-        }
+        let e = obj.execute(ctx, i, r, args)?;
+        self.push(e);
         Ok(())
     }
 
@@ -696,7 +695,7 @@ impl Registry {
                 _ => return Err(Code::BAD_REQUEST),
             },
         }
-        self.push(Effect::Changed(*path));
+        self.push(Some(Effect::Changed(*path)));
         Ok(())
     }
 
