@@ -314,6 +314,14 @@ impl dyn Object + '_ {
         n
     }
 
+    /// Whether no instance fits any more (the last slot is taken; no counting loop).
+    pub fn is_full(&self) -> bool {
+        match self.max_instances().checked_sub(1) {
+            Some(last) => self.instance_at(last).is_some(),
+            None => true,
+        }
+    }
+
     /// Whether instance `inst` exists.
     pub fn has_instance(&self, inst: u16) -> bool {
         let mut n = 0;

@@ -484,7 +484,7 @@ impl Registry {
                 if !(bs && oid <= 2) {
                     return Err(Code::NOT_FOUND);
                 }
-                if obj.instance_count() >= obj.max_instances() {
+                if obj.is_full() {
                     return Err(Code::BAD_REQUEST);
                 }
             }
@@ -632,7 +632,7 @@ impl Registry {
                 return Err(Code::UNAUTHORIZED);
             }
         }
-        if obj.instance_count() >= obj.max_instances() {
+        if obj.is_full() {
             return Err(if obj.max_instances() == 1 {
                 Code::METHOD_NOT_ALLOWED
             } else {
