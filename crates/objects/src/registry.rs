@@ -779,7 +779,7 @@ impl Registry {
     /// `</o/i>` per instance, `</o>` for an object without instances.
     fn object_links(&self, o: u16, w: &mut W<'_, '_>, bootstrap: bool) -> Result<(), Overflow> {
         let Some(obj) = self.obj(o) else { return Ok(()) };
-        if obj.instance_count() == 0 {
+        if obj.instance_at(0).is_none() {
             return w.link(&Path::object(o));
         }
         let mut idx = 0;
