@@ -787,7 +787,7 @@ impl Engine {
             }
             Exchange::Notify { .. } => return false,
         };
-        let built = message::client_request(out, head, to, &reg, &self.registry);
+        let built = message::client_request(out, &head, to, &reg, &self.registry);
         let Ok(len) = built else {
             // Cannot happen with the configured sizes; do not spin on it.
             self.fail_session(i, Failure::Protocol);
@@ -841,17 +841,18 @@ impl Engine {
         let seq = o.next_seq();
         let ctx = Ctx { caller: Caller::Server { short_id: o.short_id }, now };
         let mtype = if confirmable { MsgType::Con } else { MsgType::Non };
-        let head = Head { mtype, code: Code::CONTENT, mid, token: o.token };
+        let mut head = Head { mtype, code: Code::CONTENT, mid, token: o.token };
         let (path, accept) = (o.path, o.accept);
         let Some(s) = self.sessions.get_mut(i) else { return false };
         let out = &mut s.request.bytes[..];
         let result =
-            message::content(out, head, &self.registry, &ctx, &path, accept, Some(seq), None, szx);
+            message::content(out, &head, &self.registry, &ctx, &path, accept, Some(seq), None, szx);
         let len = match result {
             Ok(len) => len,
             Err(code) => {
                 // The path is gone: a final error notification ends the observation (RFC 7641 §3.2).
-                let len = message::code_only(out, Head { code, mtype: MsgType::Non, ..head });
+                (head.code, head.mtype) = (code, MsgType::Non);
+                let len = message::code_only(out, &head);
                 s.request.len = len;
                 self.remove_observation_at(idx);
                 return len > 0;

@@ -26,7 +26,7 @@ impl Head {
 }
 
 /// A message with a code and no payload. Returns 0 when even that does not fit.
-pub fn code_only(buf: &mut [u8], head: Head) -> usize {
+pub fn code_only(buf: &mut [u8], head: &Head) -> usize {
     head.builder(buf).and_then(|b| b.finish(0)).unwrap_or(0)
 }
 
@@ -34,7 +34,7 @@ pub fn code_only(buf: &mut [u8], head: Head) -> usize {
 /// echoed (Block1 transfers).
 pub fn code_reply(
     buf: &mut [u8],
-    head: Head,
+    head: &Head,
     location: Option<(u16, u16)>,
     block1: Option<Block>,
 ) -> Result<usize, BuildError> {
@@ -52,7 +52,7 @@ pub fn code_reply(
 
 /// An empty ACK or RST (RFC 7252 §4.2, §4.3).
 pub fn empty(buf: &mut [u8], mtype: MsgType, mid: u16) -> usize {
-    code_only(buf, Head { mtype, code: Code::EMPTY, mid, token: Token::EMPTY })
+    code_only(buf, &Head { mtype, code: Code::EMPTY, mid, token: Token::EMPTY })
 }
 
 /// Largest block exponent whose blocks fit `buf` next to the headers, at most `preferred`.
@@ -73,7 +73,7 @@ pub fn fitting_szx(buf_len: usize, preferred: u8) -> u8 {
 #[allow(clippy::too_many_arguments)]
 pub fn content(
     buf: &mut [u8],
-    head: Head,
+    head: &Head,
     registry: &Registry,
     ctx: &Ctx,
     path: &Path,
@@ -219,7 +219,7 @@ pub enum To<'a> {
 /// would save 10 bytes per Register).
 pub fn client_request(
     buf: &mut [u8],
-    head: Head,
+    head: &Head,
     to: To<'_>,
     reg: &Registration<'_>,
     registry: &Registry,
@@ -289,7 +289,7 @@ mod tests {
             binding: Some(binding),
             links: true,
         };
-        let n = client_request(&mut buf, head, To::Register, &reg, &Registry::new()).unwrap();
+        let n = client_request(&mut buf, &head, To::Register, &reg, &Registry::new()).unwrap();
         (buf, n)
     }
 

@@ -79,17 +79,18 @@ impl Engine {
             }
             return;
         }
-        let reply_head = Head {
+        let mut reply_head = Head {
             mtype: if msg.mtype == MsgType::Con { MsgType::Ack } else { MsgType::Non },
             code: Code::CONTENT,
             mid: if msg.mtype == MsgType::Con { msg.mid } else { self.mids.next() },
             token: msg.token,
         };
-        let len = match self.route(now, i, msg, reply_head) {
+        let len = match self.route(now, i, msg, &mut reply_head) {
             Ok(len) => len,
             Err(code) => {
+                reply_head.code = code;
                 let s = self.sessions.get_mut(i);
-                s.map_or(0, |s| message::code_only(&mut s.reply.bytes, Head { code, ..reply_head }))
+                s.map_or(0, |s| message::code_only(&mut s.reply.bytes, &reply_head))
             }
         };
         let Some(s) = self.sessions.get_mut(i) else { return };
@@ -112,7 +113,7 @@ impl Engine {
         now: Instant,
         i: usize,
         msg: &Message<'_>,
-        head: Head,
+        head: &mut Head,
     ) -> Result<usize, Code> {
         if msg.unknown_critical_option(KNOWN_OPTIONS).is_some() {
             return Err(Code::BAD_OPTION);
@@ -130,7 +131,8 @@ impl Engine {
             self.registry.bootstrap_finish_check()?;
             let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
             s.finish_bootstrap_after_reply = true;
-            return self.code_reply(i, Head { code: Code::CHANGED, ..head }, None, None);
+            head.code = Code::CHANGED;
+            return self.code_reply(i, head, None, None);
         }
 
         let path = Path::from_uri_path(msg.uri_path()).map_err(|_| Code::BAD_REQUEST)?;
@@ -144,7 +146,8 @@ impl Engine {
             Assembly::Continue(b) | Assembly::Complete(b) => Some(b),
         };
         if let Assembly::Continue(_) = assembly {
-            return self.code_reply(i, Head { code: Code::CONTINUE, ..head }, None, block1);
+            head.code = Code::CONTINUE;
+            return self.code_reply(i, head, None, block1);
         }
 
         let ctx = Ctx { caller, now };
@@ -156,7 +159,8 @@ impl Engine {
         }
         // Create answers with the new instance's path (LwM2M 1.0 §5.4.5).
         let location = created.map(|instance| (path.object_id().unwrap_or(0), instance));
-        self.code_reply(i, Head { code, ..head }, location, block1)
+        head.code = code;
+        self.code_reply(i, head, location, block1)
     }
 
     /// A reply without payload in session `i`'s reply buffer: `location` (object, instance) as
@@ -164,7 +168,7 @@ impl Engine {
     fn code_reply(
         &mut self,
         i: usize,
-        head: Head,
+        head: &Head,
         location: Option<(u16, u16)>,
         block1: Option<Block>,
     ) -> Result<usize, Code> {
@@ -224,7 +228,7 @@ impl Engine {
         path: &Path,
         cf: Option<u16>,
         assembly: &Assembly,
-        head: Head,
+        head: &mut Head,
         i: usize,
     ) -> Result<(Code, Option<u16>), Code> {
         let payload: &[u8] = match assembly {
@@ -242,9 +246,9 @@ impl Engine {
                 };
                 let attrs = DiscoverAttrs { store: &self.attrs, short_id };
                 let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
-                let mut b = Head { code: Code::CONTENT, ..head }
-                    .builder(&mut s.reply.bytes)
-                    .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+                head.code = Code::CONTENT;
+                let mut b =
+                    head.builder(&mut s.reply.bytes).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
                 b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))
                     .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
                 let mut sink = lwm2m_formats::SliceSink::new(b.payload_space());
@@ -287,7 +291,7 @@ impl Engine {
                 }
                 let szx = self.config.block_szx;
                 let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
-                let head = Head { code: Code::CONTENT, ..head };
+                head.code = Code::CONTENT;
                 let result = message::content(
                     &mut s.reply.bytes,
                     head,
