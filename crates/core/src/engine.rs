@@ -207,15 +207,7 @@ impl Engine {
     /// The port could not open `conn`.
     pub fn handle_connect_failed(&mut self, _now: Instant, conn: ConnId) {
         let Some(i) = self.index(conn) else { return };
-        let event = match self.sessions.get(i).and_then(|s| s.role) {
-            Some(Role::Bootstrap { .. }) => Event::BootstrapFailed(Failure::Connect),
-            Some(Role::Server { short_id, .. }) => {
-                Event::RegistrationFailed { short_id, failure: Failure::Connect }
-            }
-            None => return,
-        };
-        self.close_session(i);
-        self.push_action(Action::Event(event));
+        self.fail_session(i, Failure::Connect);
     }
 
     /// A datagram arrived on `conn`. Anything malformed is dropped or refused; nothing panics.
