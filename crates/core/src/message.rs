@@ -41,7 +41,7 @@ pub fn code_reply(
     let mut b = head.builder(buf)?;
     if let Some((object, instance)) = location {
         for id in [object, instance] {
-            b.option(opt::LOCATION_PATH, Query::new("").push_u32(u32::from(id)).as_bytes())?;
+            b.option(opt::LOCATION_PATH, Query::new().push_u32(u32::from(id)).as_bytes())?;
         }
     }
     if let Some(block) = block1 {
@@ -135,10 +135,9 @@ pub struct Query {
 }
 
 impl Query {
-    pub fn new(prefix: &str) -> Query {
-        let mut q = Query { buf: [0; 80], len: 0 };
-        q.push(prefix.as_bytes());
-        q
+    /// Empty; callers push the prefix (returning a filled Query by value costs a copy).
+    pub const fn new() -> Query {
+        Query { buf: [0; 80], len: 0 }
     }
 
     /// Appends what fits; the builder refuses nothing here because sizes are bounded by config.
@@ -246,7 +245,7 @@ pub fn client_request(
         query(&mut b, "ep=", reg.endpoint)?;
     }
     if let Some(lt) = lifetime_s {
-        b.option(opt::URI_QUERY, Query::new("lt=").push_u32(lt).as_bytes())?;
+        b.option(opt::URI_QUERY, Query::new().push(b"lt=").push_u32(lt).as_bytes())?;
     }
     if let To::Register = to {
         b.option(opt::URI_QUERY, b"lwm2m=1.0")?;
@@ -261,7 +260,7 @@ pub fn client_request(
 /// One Uri-Query option, `prefix` then `value` (one helper for every query: less code).
 #[inline(never)]
 fn query(b: &mut MessageBuilder<'_>, prefix: &str, value: &str) -> Result<(), BuildError> {
-    b.option(opt::URI_QUERY, Query::new(prefix).push(value.as_bytes()).as_bytes())
+    b.option(opt::URI_QUERY, Query::new().push(prefix.as_bytes()).push(value.as_bytes()).as_bytes())
 }
 
 #[cfg(test)]
@@ -270,9 +269,9 @@ mod tests {
 
     #[test]
     fn query_digits() {
-        assert_eq!(Query::new("lt=").push_u32(0).as_bytes(), b"lt=0");
-        assert_eq!(Query::new("lt=").push_u32(86400).as_bytes(), b"lt=86400");
-        assert_eq!(Query::new("").push_u32(u32::MAX).as_bytes(), b"4294967295");
+        assert_eq!(Query::new().push(b"lt=").push_u32(0).as_bytes(), b"lt=0");
+        assert_eq!(Query::new().push(b"lt=").push_u32(86400).as_bytes(), b"lt=86400");
+        assert_eq!(Query::new().push_u32(u32::MAX).as_bytes(), b"4294967295");
     }
 
     fn register_queries(lifetime_s: u32, binding: &str) -> ([u8; 256], usize) {
