@@ -216,7 +216,9 @@ impl Engine {
         if self.sessions.get(i).is_some_and(|s| s.role.is_none()) {
             return;
         }
-        let msg = match Message::parse(datagram) {
+        // Matched by reference: moving the parsed message out of the Result copies it.
+        let parsed = Message::parse(datagram);
+        let msg = match &parsed {
             Ok(m) => m,
             Err(_) => {
                 // A confirmable message we cannot parse is rejected with RST (RFC 7252 §4.2);
@@ -235,9 +237,9 @@ impl Engine {
             }
         };
         match (msg.mtype, msg.code) {
-            (MsgType::Ack, _) | (MsgType::Rst, _) => self.on_ack_or_rst(now, i, &msg),
-            (_, code) if code.is_request() => self.on_request(now, i, &msg),
-            (_, code) if code.is_response() => self.on_separate_response(now, i, &msg),
+            (MsgType::Ack, _) | (MsgType::Rst, _) => self.on_ack_or_rst(now, i, msg),
+            (_, code) if code.is_request() => self.on_request(now, i, msg),
+            (_, code) if code.is_response() => self.on_separate_response(now, i, msg),
             // CoAP ping (empty CON) is answered with RST (RFC 7252 §4.3).
             (MsgType::Con, _) => {
                 if let Some(s) = self.sessions.get_mut(i) {
