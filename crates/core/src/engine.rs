@@ -756,7 +756,8 @@ impl Engine {
         };
         let mid = self.mids.next();
         let token = self.new_token();
-        let mut head = Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token };
+        let mut head =
+            Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token: &token };
         let Some(s) = self.sessions.get_mut(i) else { return false };
         let endpoint = self.config.endpoint.as_str();
         let out = &mut s.request.bytes[..];
@@ -833,14 +834,15 @@ impl Engine {
         let Some(o) = self.observations.get_mut(idx) else { return false };
         o.pending = false;
         let seq = o.next_seq();
+        let o = &*o; // read in place from here: no copies of its token and path
         let ctx = Ctx { caller: Caller::Server { short_id: o.short_id }, now };
         let mtype = if confirmable { MsgType::Con } else { MsgType::Non };
-        let mut head = Head { mtype, code: Code::CONTENT, mid, token: o.token };
-        let (path, accept) = (o.path, o.accept);
+        let mut head = Head { mtype, code: Code::CONTENT, mid, token: &o.token };
+        let (path, accept) = (&o.path, o.accept);
         let Some(s) = self.sessions.get_mut(i) else { return false };
         let out = &mut s.request.bytes[..];
         let result =
-            message::content(out, &head, &self.registry, &ctx, &path, accept, Some(seq), None, szx);
+            message::content(out, &head, &self.registry, &ctx, path, accept, Some(seq), None, szx);
         let len = match result {
             Ok(len) => len,
             Err(code) => {
@@ -854,15 +856,16 @@ impl Engine {
         };
         s.request.len = len;
         let mut h = HashSink::new();
-        let _ = self.registry.read(&ctx, &path, accept, &mut h);
-        let value = self.registry.numeric_value(&ctx, &path);
+        let _ = self.registry.read(&ctx, path, accept, &mut h);
+        let value = self.registry.numeric_value(&ctx, path);
+        let token = o.token;
         if let Some(o) = self.observations.get_mut(idx) {
             o.last_sent = now;
             o.last_hash = h.finish();
             o.last_value = value;
         }
         if confirmable {
-            self.begin_inflight(now, i, Exchange::Notify { obs: idx }, mid, head.token);
+            self.begin_inflight(now, i, Exchange::Notify { obs: idx }, mid, token);
         }
         true
     }

@@ -83,7 +83,7 @@ impl Engine {
             mtype: if msg.mtype == MsgType::Con { MsgType::Ack } else { MsgType::Non },
             code: Code::CONTENT,
             mid: if msg.mtype == MsgType::Con { msg.mid } else { self.mids.next() },
-            token: msg.token,
+            token: &msg.token,
         };
         let len = match self.route(now, i, msg, &mut reply_head) {
             Ok(len) => len,
@@ -113,7 +113,7 @@ impl Engine {
         now: Instant,
         i: usize,
         msg: &Message<'_>,
-        head: &mut Head,
+        head: &mut Head<'_>,
     ) -> Result<usize, Code> {
         if msg.unknown_critical_option(KNOWN_OPTIONS).is_some() {
             return Err(Code::BAD_OPTION);
@@ -168,7 +168,7 @@ impl Engine {
     fn code_reply(
         &mut self,
         i: usize,
-        head: &Head,
+        head: &Head<'_>,
         location: Option<(u16, u16)>,
         block1: Option<Block>,
     ) -> Result<usize, Code> {
@@ -228,7 +228,7 @@ impl Engine {
         path: &Path,
         cf: Option<u16>,
         assembly: &Assembly,
-        head: &mut Head,
+        head: &mut Head<'_>,
         i: usize,
     ) -> Result<(Code, Option<u16>), Code> {
         let payload: &[u8] = match assembly {
