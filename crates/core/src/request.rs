@@ -135,12 +135,14 @@ impl Engine {
             return self.code_reply(i, head, None, None);
         }
 
-        let path = Path::from_uri_path(msg.uri_path()).map_err(|_| Code::BAD_REQUEST)?;
+        // Matched by reference: moving the path out of its Result copies it.
+        let parsed = Path::from_uri_path(msg.uri_path());
+        let Ok(path) = &parsed else { return Err(Code::BAD_REQUEST) };
         let cf = msg.content_format().map_err(|_| Code::BAD_REQUEST)?;
         let conn = self.sessions.get(i).map(|s| s.conn).ok_or(Code::INTERNAL_SERVER_ERROR)?;
 
         // Block1: collect the blocks first, act once on the whole payload.
-        let assembly = self.assemble_block1(conn, msg, &path, cf)?;
+        let assembly = self.assemble_block1(conn, msg, path, cf)?;
         let block1 = match assembly {
             Assembly::Whole => None,
             Assembly::Continue(b) | Assembly::Complete(b) => Some(b),
@@ -151,7 +153,7 @@ impl Engine {
         }
 
         let ctx = Ctx { caller, now };
-        let (code, created) = self.dispatch(&ctx, conn, msg, &path, cf, &assembly, head, i)?;
+        let (code, created) = self.dispatch(&ctx, conn, msg, path, cf, &assembly, head, i)?;
         if code == Code::CONTENT {
             // dispatch already wrote the reply.
             let s = self.sessions.get(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
