@@ -38,7 +38,9 @@ pub fn code_reply(
     location: Option<(u16, u16)>,
     block1: Option<Block>,
 ) -> Result<usize, BuildError> {
-    let mut b = head.builder(buf)?;
+    // Used in place through a reference: moving the builder out of its Result copies it.
+    let mut built = head.builder(buf);
+    let b = built.as_mut().map_err(|e| *e)?;
     if let Some((object, instance)) = location {
         for id in [object, instance] {
             b.option(opt::LOCATION_PATH, Query::new().push_u32(u32::from(id)).as_bytes())?;
@@ -47,7 +49,7 @@ pub fn code_reply(
     if let Some(block) = block1 {
         b.option_uint(opt::BLOCK1, block.to_uint())?;
     }
-    b.finish(0)
+    built.and_then(|b| b.finish(0))
 }
 
 /// An empty ACK or RST (RFC 7252 §4.2, §4.3).
@@ -102,7 +104,9 @@ pub fn content(
     let blockwise = block.is_some() || total > size;
 
     let overflow = |_| Code::INTERNAL_SERVER_ERROR;
-    let mut b = head.builder(buf).map_err(overflow)?;
+    // In place through a reference, as in `code_reply`.
+    let mut built = head.builder(buf);
+    let b = built.as_mut().map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
     if let Some(seq) = observe {
         b.option_uint(opt::OBSERVE, seq).map_err(overflow)?;
     }
@@ -125,7 +129,7 @@ pub fn content(
     let mut w = WindowSink::new(window, offset);
     registry.read(ctx, path, accept, &mut w)?;
     let copied = w.copied();
-    b.finish(copied).map_err(overflow)
+    built.and_then(|b| b.finish(copied)).map_err(overflow)
 }
 
 /// Small fixed buffer to build one Uri-Query value in (`ep=...`, `lt=...`).
@@ -223,7 +227,9 @@ pub fn client_request(
     reg: &Registration<'_>,
     registry: &Registry,
 ) -> Result<usize, BuildError> {
-    let mut b = head.builder(buf)?;
+    // In place through a reference, as in `code_reply`.
+    let mut built = head.builder(buf);
+    let b = built.as_mut().map_err(|e| *e)?;
     let (mut lifetime_s, mut binding) = (reg.lifetime_s, reg.binding);
     match to {
         To::Bootstrap => b.option(opt::URI_PATH, b"bs")?,
@@ -242,7 +248,7 @@ pub fn client_request(
         b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))?;
     }
     if !matches!(to, To::Location(_)) {
-        query(&mut b, "ep=", reg.endpoint)?;
+        query(b, "ep=", reg.endpoint)?;
     }
     if let Some(lt) = lifetime_s {
         b.option(opt::URI_QUERY, Query::new().push(b"lt=").push_u32(lt).as_bytes())?;
@@ -251,10 +257,10 @@ pub fn client_request(
         b.option(opt::URI_QUERY, b"lwm2m=1.0")?;
     }
     if let Some(binding) = binding {
-        query(&mut b, "b=", binding)?;
+        query(b, "b=", binding)?;
     }
-    let n = if reg.links { links_payload(&mut b, registry)? } else { 0 };
-    b.finish(n)
+    let n = if reg.links { links_payload(b, registry)? } else { 0 };
+    built.and_then(|b| b.finish(n))
 }
 
 /// One Uri-Query option, `prefix` then `value` (one helper for every query: less code).

@@ -249,14 +249,16 @@ impl Engine {
                 let attrs = DiscoverAttrs { store: &self.attrs, short_id };
                 let s = self.sessions.get_mut(i).ok_or(Code::INTERNAL_SERVER_ERROR)?;
                 head.code = Code::CONTENT;
-                let mut b =
-                    head.builder(&mut s.reply.bytes).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+                // In place through a reference: moving the builder out of its Result copies it.
+                let mut built = head.builder(&mut s.reply.bytes);
+                let b = built.as_mut().map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
                 b.option_uint(opt::CONTENT_FORMAT, u32::from(content_format::LINK_FORMAT))
                     .map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
                 let mut sink = lwm2m_formats::SliceSink::new(b.payload_space());
                 self.registry.discover(ctx, path, &attrs, &mut sink)?;
                 let n = sink.written().len();
-                s.reply.len = b.finish(n).map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
+                let len = built.and_then(|b| b.finish(n));
+                s.reply.len = len.map_err(|_| Code::INTERNAL_SERVER_ERROR)?;
                 Ok((Code::CONTENT, None))
             }
             Code::GET if !bootstrap => {
