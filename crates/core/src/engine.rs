@@ -3,8 +3,7 @@
 
 use heapless::Vec;
 use lwm2m_coap::{
-    Code, DedupCache, Instant, Message, MessageIds, MsgType, Retransmission, RetransmitDecision,
-    Rng, Token,
+    Code, DedupCache, Instant, Message, MessageIds, MsgType, RetransmitDecision, Rng, Token,
 };
 use lwm2m_formats::Path;
 use lwm2m_objects::{Caller, Ctx, Effect, Registry};
@@ -789,31 +788,8 @@ impl Engine {
             return false;
         };
         s.request.len = len;
-        self.begin_inflight(now, i, exchange, mid, token);
+        s.begin_inflight(now, &self.config.tx, &mut self.rng, exchange, mid, &token);
         true
-    }
-
-    /// Session `i`'s request buffer holds a new confirmable request: wait for its answer.
-    fn begin_inflight(
-        &mut self,
-        now: Instant,
-        i: usize,
-        exchange: Exchange,
-        mid: u16,
-        token: Token,
-    ) {
-        let retransmission = Retransmission::start(now, &self.config.tx, &mut self.rng);
-        if let Some(s) = self.sessions.get_mut(i) {
-            s.inflight = Some(Inflight {
-                exchange,
-                mid,
-                token,
-                retransmission,
-                acknowledged: false,
-                separate_deadline: now,
-                resend: false,
-            });
-        }
     }
 
     fn new_token(&mut self) -> Token {
@@ -855,17 +831,17 @@ impl Engine {
             }
         };
         s.request.len = len;
+        if confirmable {
+            let (tx, exchange) = (&self.config.tx, Exchange::Notify { obs: idx });
+            s.begin_inflight(now, tx, &mut self.rng, exchange, mid, &o.token);
+        }
         let mut h = HashSink::new();
         let _ = self.registry.read(&ctx, path, accept, &mut h);
         let value = self.registry.numeric_value(&ctx, path);
-        let token = o.token;
         if let Some(o) = self.observations.get_mut(idx) {
             o.last_sent = now;
             o.last_hash = h.finish();
             o.last_value = value;
-        }
-        if confirmable {
-            self.begin_inflight(now, i, Exchange::Notify { obs: idx }, mid, token);
         }
         true
     }

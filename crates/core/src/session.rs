@@ -2,7 +2,7 @@
 //! and the last reply (kept for duplicate requests).
 
 use heapless::{String, Vec};
-use lwm2m_coap::{Instant, Retransmission, Token};
+use lwm2m_coap::{Instant, Retransmission, Rng, Token, TransmissionParams};
 
 use crate::config::MAX_DATAGRAM;
 use crate::event::ConnId;
@@ -234,6 +234,29 @@ impl Session {
 
     pub fn is_registered(&self) -> bool {
         matches!(self.phase, Phase::Registered { .. })
+    }
+
+    /// The request buffer holds a new confirmable request: wait for its answer. The token is
+    /// borrowed (from the caller's local or its observation) and copied only into place here.
+    pub fn begin_inflight(
+        &mut self,
+        now: Instant,
+        tx: &TransmissionParams,
+        rng: &mut Rng,
+        exchange: Exchange,
+        mid: u16,
+        token: &Token,
+    ) {
+        let retransmission = Retransmission::start(now, tx, rng);
+        self.inflight = Some(Inflight {
+            exchange,
+            mid,
+            token: *token,
+            retransmission,
+            acknowledged: false,
+            separate_deadline: now,
+            resend: false,
+        });
     }
 
     pub fn queue_control(&mut self, c: Control) {
