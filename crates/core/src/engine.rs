@@ -754,9 +754,10 @@ impl Engine {
             _ => return false,
         };
         let mid = self.mids.next();
-        let token = self.new_token();
-        let mut head =
-            Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token: &token };
+        let new_token = self.new_token();
+        // Borrowed where it lies: unwrapping by value copies it.
+        let token = new_token.as_ref().unwrap_or(&Token::EMPTY);
+        let mut head = Head { mtype: MsgType::Con, code: lwm2m_coap::Code::POST, mid, token };
         let Some(s) = self.sessions.get_mut(i) else { return false };
         let endpoint = self.config.endpoint.as_str();
         let out = &mut s.request.bytes[..];
@@ -788,14 +789,15 @@ impl Engine {
             return false;
         };
         s.request.len = len;
-        s.begin_inflight(now, &self.config.tx, &mut self.rng, exchange, mid, &token);
+        s.begin_inflight(now, &self.config.tx, &mut self.rng, exchange, mid, token);
         true
     }
 
-    fn new_token(&mut self) -> Token {
+    /// Always `Some`: 4 bytes fit a token.
+    fn new_token(&mut self) -> Option<Token> {
         // 4 random bytes: enough to match responses on a secured session, cheap on air.
         let v = self.rng.next_u32();
-        Token::from_slice(&v.to_be_bytes()).unwrap_or(Token::EMPTY)
+        Token::from_slice(&v.to_be_bytes())
     }
 
     /// Builds one due notification of session `i` into its request buffer, if any is due.
