@@ -196,7 +196,7 @@ impl Engine {
         if block.num == 0 {
             st.active = Some(transfer);
             st.len = 0;
-        } else if st.active != Some(transfer) || offset != st.len {
+        } else if st.active.as_ref() != Some(&transfer) || offset != st.len {
             // Out of order or a different transfer (RFC 7959 §2.9.2).
             return Err(Code::REQUEST_ENTITY_INCOMPLETE);
         }
