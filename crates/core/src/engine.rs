@@ -718,7 +718,7 @@ impl Engine {
                 Control::Ack(mid) => message::empty(&mut self.control, MsgType::Ack, mid),
                 Control::Rst(mid) => message::empty(&mut self.control, MsgType::Rst, mid),
             };
-            return (n > 0).then_some(Outgoing::Control(n));
+            return Some(Outgoing::Control(n));
         }
         if s.reply_pending {
             s.reply_pending = false;

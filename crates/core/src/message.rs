@@ -52,9 +52,12 @@ pub fn code_reply(
     built.and_then(|b| b.finish(0))
 }
 
-/// An empty ACK or RST (RFC 7252 §4.2, §4.3).
-pub fn empty(buf: &mut [u8], mtype: MsgType, mid: u16) -> usize {
-    code_only(buf, &Head { mtype, code: Code::EMPTY, mid, token: &Token::EMPTY })
+/// An empty ACK or RST (RFC 7252 §4.2, §4.3): the 4-byte header alone (version 1, no token,
+/// code 0.00), written directly rather than through a builder.
+pub fn empty(buf: &mut [u8; 4], mtype: MsgType, mid: u16) -> usize {
+    let [hi, lo] = mid.to_be_bytes();
+    *buf = [0x40 | (mtype.bits() << 4), Code::EMPTY.0, hi, lo];
+    buf.len()
 }
 
 /// Largest block exponent whose blocks fit `buf` next to the headers, at most `preferred`.
@@ -320,6 +323,19 @@ mod tests {
         let (buf, n) = register_queries(3600, "UQS");
         let (q, len) = queries(&buf[..n]);
         assert_eq!(&q[..len], b"ep=urn:imei:490154203237518&lt=3600&lwm2m=1.0&b=UQS&");
+    }
+
+    /// The hand-written empty message is what the builder makes of an empty head.
+    #[test]
+    fn empty_matches_the_builder() {
+        for mtype in [MsgType::Ack, MsgType::Rst] {
+            let mut built = [0u8; 8];
+            let head = Head { mtype, code: Code::EMPTY, mid: 0xbeef, token: &Token::EMPTY };
+            let n = code_only(&mut built, &head);
+            let mut direct = [0u8; 4];
+            assert_eq!(empty(&mut direct, mtype, 0xbeef), n);
+            assert_eq!(&direct[..], &built[..n]);
+        }
     }
 
     #[test]
