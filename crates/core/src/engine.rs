@@ -408,18 +408,34 @@ impl Engine {
     fn exchange_timed_out(&mut self, now: Instant, i: usize) {
         let Some(s) = self.sessions.get_mut(i) else { return };
         let Some(f) = s.inflight.take() else { return };
-        match f.exchange {
+        // RFC 7641 §4.5: an unacknowledged notification ends the observation. The server may be
+        // gone altogether: an Update tells.
+        if self.exchange_failed(now, i, f.exchange, Failure::Timeout) {
+            if let Some(s) = self.sessions.get_mut(i) {
+                s.update.due = true;
+            }
+        }
+    }
+
+    /// The exchange of session `i` ended without a response (timeout or RST): a notification
+    /// ends its observation (true is returned), a De-register completes, anything else fails
+    /// the session with `failure`.
+    fn exchange_failed(
+        &mut self,
+        now: Instant,
+        i: usize,
+        exchange: Exchange,
+        failure: Failure,
+    ) -> bool {
+        match exchange {
             Exchange::Notify { obs } => {
-                // RFC 7641 §4.5: an unacknowledged notification ends the observation. The
-                // server may be gone altogether: an Update tells.
                 self.remove_observation_at(obs);
-                if let Some(s) = self.sessions.get_mut(i) {
-                    s.update.due = true;
-                }
+                return true;
             }
             Exchange::Deregister => self.after_deregistered(now, i),
-            _ => self.fail_session(i, Failure::Timeout),
+            _ => self.fail_session(i, failure),
         }
+        false
     }
 
     fn remove_observation_at(&mut self, idx: usize) {
@@ -446,13 +462,9 @@ impl Engine {
             return; // late or foreign: already handled or never ours.
         }
         if msg.mtype == MsgType::Rst {
-            let f = s.inflight.take();
-            match f.map(|f| f.exchange) {
-                Some(Exchange::Notify { obs }) => self.remove_observation_at(obs),
-                Some(Exchange::Deregister) => self.after_deregistered(now, i),
-                Some(_) => self.fail_session(i, Failure::Rejected(Code::EMPTY)),
-                None => {}
-            }
+            let exchange = f.exchange;
+            s.inflight = None;
+            self.exchange_failed(now, i, exchange, Failure::Rejected(Code::EMPTY));
             return;
         }
         if msg.code == Code::EMPTY {
