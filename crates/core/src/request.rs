@@ -119,12 +119,12 @@ impl Engine {
             return Err(Code::BAD_OPTION);
         }
         let caller = self.caller(i).ok_or(Code::UNAUTHORIZED)?;
-        let bootstrap_serving = self.sessions.get(i).is_some_and(|s| {
-            matches!(s.phase, Phase::BootstrapServing { .. } | Phase::BootstrapRequest)
-        });
 
         // Bootstrap-Finish: POST /bs.
         if caller == Caller::Bootstrap && msg.code == Code::POST && is_bs_path(msg) {
+            let bootstrap_serving = self.sessions.get(i).is_some_and(|s| {
+                matches!(s.phase, Phase::BootstrapServing { .. } | Phase::BootstrapRequest)
+            });
             if !bootstrap_serving {
                 return Err(Code::METHOD_NOT_ALLOWED);
             }
