@@ -39,54 +39,52 @@ const V_DISABLE_TIMEOUT: u8 = 6;
 const V_STORING: u8 = 7;
 const V_BINDING: u8 = 8;
 
-fn security_fields(s: &SecurityInstance, out: &mut [u8]) -> Result<usize, RecordError> {
-    let mut w = FieldWriter::new(out);
-    w.u32(S_ID, u32::from(s.id))?;
-    w.field(S_URI, s.uri.as_bytes())?;
-    w.u32(S_BOOTSTRAP, u32::from(s.bootstrap))?;
-    w.u32(S_MODE, u32::from(s.mode))?;
-    w.field(S_IDENTITY, &s.identity)?;
-    w.field(S_SERVER_KEY, &s.server_public_key)?;
-    w.field(S_SECRET, s.secret_key())?;
-    w.u32(S_SSID, u32::from(s.short_server_id))?;
-    w.u32(S_HOLD_OFF, s.hold_off_s)?;
-    w.u32(S_BS_TIMEOUT, s.bs_account_timeout_s)?;
-    Ok(w.written().len())
+fn security_fields(s: &SecurityInstance, w: &mut FieldWriter<'_>) {
+    w.u32(S_ID, u32::from(s.id));
+    w.field(S_URI, s.uri.as_bytes());
+    w.u32(S_BOOTSTRAP, u32::from(s.bootstrap));
+    w.u32(S_MODE, u32::from(s.mode));
+    w.field(S_IDENTITY, &s.identity);
+    w.field(S_SERVER_KEY, &s.server_public_key);
+    w.field(S_SECRET, s.secret_key());
+    w.u32(S_SSID, u32::from(s.short_server_id));
+    w.u32(S_HOLD_OFF, s.hold_off_s);
+    w.u32(S_BS_TIMEOUT, s.bs_account_timeout_s);
 }
 
-fn server_fields(s: &ServerInstance, out: &mut [u8]) -> Result<usize, RecordError> {
-    let mut w = FieldWriter::new(out);
-    w.u32(V_ID, u32::from(s.id))?;
-    w.u32(V_SSID, u32::from(s.short_server_id))?;
-    w.u32(V_LIFETIME, s.lifetime_s)?;
+fn server_fields(s: &ServerInstance, w: &mut FieldWriter<'_>) {
+    w.u32(V_ID, u32::from(s.id));
+    w.u32(V_SSID, u32::from(s.short_server_id));
+    w.u32(V_LIFETIME, s.lifetime_s);
     // Absent optional values are simply not written.
     if let Some(v) = s.default_pmin_s {
-        w.u32(V_PMIN, v)?;
+        w.u32(V_PMIN, v);
     }
     if let Some(v) = s.default_pmax_s {
-        w.u32(V_PMAX, v)?;
+        w.u32(V_PMAX, v);
     }
     if let Some(v) = s.disable_timeout_s {
-        w.u32(V_DISABLE_TIMEOUT, v)?;
+        w.u32(V_DISABLE_TIMEOUT, v);
     }
-    w.u32(V_STORING, u32::from(s.notification_storing))?;
-    w.field(V_BINDING, s.binding.as_bytes())?;
-    Ok(w.written().len())
+    w.u32(V_STORING, u32::from(s.notification_storing));
+    w.field(V_BINDING, s.binding.as_bytes());
 }
 
 /// Encodes the Security and Server objects of `registry` into `out`; returns the body length.
+/// Each instance is one field whose value is the instance's own fields, written in place.
 pub fn encode(registry: &Registry, out: &mut [u8]) -> Result<usize, RecordError> {
-    let mut scratch = [0u8; 320];
     let mut w = FieldWriter::new(out);
     for s in registry.security.iter() {
-        let n = security_fields(s, &mut scratch)?;
-        w.field(T_SECURITY, scratch.get(..n).unwrap_or_default())?;
+        let group = w.begin_group(T_SECURITY);
+        security_fields(s, &mut w);
+        w.end_group(group);
     }
     for s in registry.server.iter() {
-        let n = server_fields(s, &mut scratch)?;
-        w.field(T_SERVER, scratch.get(..n).unwrap_or_default())?;
+        let group = w.begin_group(T_SERVER);
+        server_fields(s, &mut w);
+        w.end_group(group);
     }
-    Ok(w.written().len())
+    w.finish()
 }
 
 fn u16_of(v: &[u8]) -> Result<u16, RecordError> {
@@ -213,6 +211,59 @@ mod tests {
             (3600, Some(600), None)
         );
         assert_eq!(srv.binding.as_str(), "UQS");
+    }
+
+    /// The stored format, spelled out field by field: `tag u8, len u16 BE, value`, one Security
+    /// or Server field per instance whose value is that instance's fields.
+    #[test]
+    fn encoding_is_the_stored_format() {
+        fn tlv(tag: u8, value: &[u8]) -> std::vec::Vec<u8> {
+            let mut v = std::vec![tag, (value.len() >> 8) as u8, value.len() as u8];
+            v.extend_from_slice(value);
+            v
+        }
+        let num = |tag: u8, v: u32| tlv(tag, &v.to_be_bytes());
+        let mut r = Registry::new();
+        let mut s = SecurityInstance::new(1);
+        s.set_uri("coaps://dm.example:5684").unwrap();
+        s.short_server_id = 102;
+        s.set_identity(b"id").unwrap();
+        s.set_secret_key(&[0x5A; 3]).unwrap();
+        r.security.put(s.clone()).unwrap();
+        let mut v = ServerInstance::new(0);
+        v.short_server_id = 102;
+        v.lifetime_s = 3600;
+        v.default_pmax_s = Some(600);
+        r.server.put(v.clone()).unwrap();
+
+        let security = [
+            num(S_ID, 1),
+            tlv(S_URI, b"coaps://dm.example:5684"),
+            num(S_BOOTSTRAP, 0),
+            num(S_MODE, u32::from(s.mode)),
+            tlv(S_IDENTITY, b"id"),
+            tlv(S_SERVER_KEY, b""),
+            tlv(S_SECRET, &[0x5A; 3]),
+            num(S_SSID, 102),
+            num(S_HOLD_OFF, s.hold_off_s),
+            num(S_BS_TIMEOUT, s.bs_account_timeout_s),
+        ]
+        .concat();
+        let server = [
+            num(V_ID, 0),
+            num(V_SSID, 102),
+            num(V_LIFETIME, 3600),
+            num(V_PMAX, 600),
+            num(V_STORING, u32::from(v.notification_storing)),
+            tlv(V_BINDING, v.binding.as_bytes()),
+        ]
+        .concat();
+        let expected = [tlv(T_SECURITY, &security), tlv(T_SERVER, &server)].concat();
+        let mut buf = [0u8; MAX_BODY];
+        let n = encode(&r, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &expected[..]);
+        // Too small a buffer is an error, not a cut body.
+        assert_eq!(encode(&r, &mut buf[..n - 1]), Err(RecordError::Overflow));
     }
 
     #[test]

@@ -81,11 +81,11 @@ pub fn encode(
     out: &mut [u8],
 ) -> Result<usize, RecordError> {
     let mut w = FieldWriter::new(out);
-    w.u32(T_STATE, state as u32)?;
-    w.u32(T_RESULT, u32::from(result))?;
-    w.field(T_URI, uri.as_bytes())?;
-    w.u32(T_OFFSET, offset)?;
-    Ok(w.written().len())
+    w.u32(T_STATE, state as u32);
+    w.u32(T_RESULT, u32::from(result));
+    w.field(T_URI, uri.as_bytes());
+    w.u32(T_OFFSET, offset);
+    w.finish()
 }
 
 #[derive(Debug, Default)]

@@ -960,8 +960,9 @@ impl<S: RecordStore> Carrier<S> {
         };
         if needs_bootstrap {
             let mut w = records::FieldWriter::new(body.get_mut(n..).unwrap_or_default());
-            if w.u32(T_NEEDS_BOOTSTRAP, 1).is_ok() {
-                n += w.written().len();
+            w.u32(T_NEEDS_BOOTSTRAP, 1);
+            if let Ok(k) = w.finish() {
+                n += k;
             }
         }
         let body = body.get(..n).unwrap_or_default();

@@ -144,35 +144,75 @@ pub fn save<S: super::store::RecordStore>(
     Ok(())
 }
 
-/// Writes tagged fields into a body.
+/// Writes tagged fields into a body. A field that does not fit marks the writer full (the
+/// error comes out of [`FieldWriter::finish`]): one check per body instead of one per field.
 #[derive(Debug)]
 pub struct FieldWriter<'a> {
     out: &'a mut [u8],
     len: usize,
+    full: bool,
 }
 
 impl<'a> FieldWriter<'a> {
     pub fn new(out: &'a mut [u8]) -> FieldWriter<'a> {
-        FieldWriter { out, len: 0 }
+        FieldWriter { out, len: 0, full: false }
     }
 
-    pub fn field(&mut self, tag: u8, value: &[u8]) -> Result<(), RecordError> {
-        let n = u16::try_from(value.len()).map_err(|_| RecordError::Overflow)?;
-        let end = self.len + 3 + value.len();
-        let dst = self.out.get_mut(self.len..end).ok_or(RecordError::Overflow)?;
-        dst[0] = tag;
-        dst[1..3].copy_from_slice(&n.to_be_bytes());
-        dst[3..].copy_from_slice(value);
-        self.len = end;
-        Ok(())
+    pub fn field(&mut self, tag: u8, value: &[u8]) {
+        let start = self.len;
+        self.put(&[tag, 0, 0]);
+        self.put(value);
+        self.set_len_at(start);
     }
 
-    pub fn u32(&mut self, tag: u8, v: u32) -> Result<(), RecordError> {
+    pub fn u32(&mut self, tag: u8, v: u32) {
         self.field(tag, &v.to_be_bytes())
+    }
+
+    /// Starts a field whose value is the fields written until [`FieldWriter::end_group`] with
+    /// the returned position (written in place: no scratch buffer and copy).
+    pub fn begin_group(&mut self, tag: u8) -> usize {
+        let start = self.len;
+        self.put(&[tag, 0, 0]);
+        start
+    }
+
+    pub fn end_group(&mut self, start: usize) {
+        self.set_len_at(start);
+    }
+
+    /// The body length, or `Overflow` when a field did not fit.
+    pub fn finish(&self) -> Result<usize, RecordError> {
+        if self.full {
+            Err(RecordError::Overflow)
+        } else {
+            Ok(self.len)
+        }
     }
 
     pub fn written(&self) -> &[u8] {
         self.out.get(..self.len).unwrap_or_default()
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        match self.out.get_mut(self.len..end) {
+            Some(dst) if !self.full => {
+                dst.copy_from_slice(bytes);
+                self.len = end;
+            }
+            _ => self.full = true,
+        }
+    }
+
+    /// Writes the length of the field that starts at `start` (everything written since its
+    /// 3-byte header).
+    fn set_len_at(&mut self, start: usize) {
+        let n = u16::try_from(self.len.wrapping_sub(start + 3)).ok();
+        match (n, self.out.get_mut(start + 1..start + 3)) {
+            (Some(n), Some(dst)) if !self.full => dst.copy_from_slice(&n.to_be_bytes()),
+            _ => self.full = true,
+        }
     }
 }
 
@@ -263,8 +303,9 @@ mod tests {
     fn fields_skip_unknown_and_stop_on_garbage() {
         let mut buf = [0u8; 32];
         let mut w = FieldWriter::new(&mut buf);
-        w.u32(1, 42).unwrap();
-        w.field(200, b"future").unwrap();
+        w.u32(1, 42);
+        w.field(200, b"future");
+        assert_eq!(w.finish(), Ok(16));
         let body = w.written().to_vec();
         let fields: Vec<_> = Fields::new(&body).collect();
         assert_eq!(fields.len(), 2);
