@@ -5,7 +5,7 @@
 use lwm2m_formats::str_from_utf8;
 use lwm2m_objects::security::SecurityInstance;
 use lwm2m_objects::server::ServerInstance;
-use lwm2m_objects::Registry;
+use lwm2m_objects::{Registry, Security, Server};
 
 use super::records::{field_u32, FieldWriter, Fields, RecordError};
 
@@ -95,8 +95,10 @@ fn u32_of(v: &[u8]) -> Result<u32, RecordError> {
     field_u32(v).ok_or(RecordError::BadHeader)
 }
 
+/// Decodes one Security instance and adds it to `security` (there, not returned: no copy of
+/// the instance through a `Result`).
 #[inline(never)]
-fn decode_security(body: &[u8]) -> Result<SecurityInstance, RecordError> {
+fn decode_security(body: &[u8], security: &mut Security) -> Result<(), RecordError> {
     let mut s = SecurityInstance::new(0);
     let bad = |_| RecordError::BadHeader;
     for f in Fields::new(body) {
@@ -118,11 +120,12 @@ fn decode_security(body: &[u8]) -> Result<SecurityInstance, RecordError> {
             _ => {} // written by a newer library
         }
     }
-    Ok(s)
+    security.put(s).map_err(|_| RecordError::Overflow)
 }
 
+/// Decodes one Server instance and adds it to `server`.
 #[inline(never)]
-fn decode_server(body: &[u8]) -> Result<ServerInstance, RecordError> {
+fn decode_server(body: &[u8], server: &mut Server) -> Result<(), RecordError> {
     let mut s = ServerInstance::new(0);
     for f in Fields::new(body) {
         let (tag, v) = f?;
@@ -142,20 +145,20 @@ fn decode_server(body: &[u8]) -> Result<ServerInstance, RecordError> {
             _ => {}
         }
     }
-    Ok(s)
+    server.put(s).map_err(|_| RecordError::Overflow)
 }
 
 /// Replaces the Security and Server objects of `registry` with those in `body`. Nothing changes
 /// unless the whole body decodes.
 #[inline(never)]
 pub fn decode_into(body: &[u8], registry: &mut Registry) -> Result<(), RecordError> {
-    let mut security = lwm2m_objects::Security::new();
-    let mut server = lwm2m_objects::Server::new();
+    let mut security = Security::new();
+    let mut server = Server::new();
     for f in Fields::new(body) {
         let (tag, v) = f?;
         match tag {
-            T_SECURITY => security.put(decode_security(v)?).map_err(|_| RecordError::Overflow)?,
-            T_SERVER => server.put(decode_server(v)?).map_err(|_| RecordError::Overflow)?,
+            T_SECURITY => decode_security(v, &mut security)?,
+            T_SERVER => decode_server(v, &mut server)?,
             _ => {}
         }
     }
