@@ -13,7 +13,7 @@
 use heapless::{String, Vec};
 use lwm2m_coap::Instant;
 use lwm2m_objects::security::{mode, SecurityInstance};
-use lwm2m_objects::Registry;
+use lwm2m_objects::{Registry, Security};
 
 use super::bootstrap_record;
 use super::events::{CarrierEvent, DeferredReason, ErrorCode};
@@ -223,13 +223,15 @@ pub struct Carrier<S: RecordStore> {
     actions: Vec<PortAction, MAX_ACTIONS>,
 }
 
-/// The factory bootstrap account: Security instance 0.
+/// Adds the factory bootstrap account, Security instance 0, to `security` (built there, not
+/// returned: no copy of the instance through a `Result`).
 #[inline(never)]
-fn factory_account(
+fn add_factory_account(
+    security: &mut Security,
     uri: &str,
     endpoint: &str,
     psk: Option<&[u8]>,
-) -> Result<SecurityInstance, InitError> {
+) -> Result<(), InitError> {
     let mut bs = SecurityInstance::new(0);
     bs.set_uri(uri).map_err(|_| InitError::BadConfig)?;
     bs.bootstrap = true;
@@ -238,7 +240,7 @@ fn factory_account(
     if let Some(psk) = psk {
         bs.set_secret_key(psk).map_err(|_| InitError::BadConfig)?;
     }
-    Ok(bs)
+    security.put(bs).map_err(|_| InitError::BadConfig)
 }
 
 /// Reads both slots of `slots` and returns the newest valid record's body in `buf`.
@@ -362,10 +364,7 @@ impl<S: RecordStore> Carrier<S> {
         }
         if registry.security.bootstrap_account().is_none() {
             let psk = config.psk.as_deref();
-            registry
-                .security
-                .put(factory_account(uri, &c.engine.config.endpoint, psk)?)
-                .map_err(|_| InitError::BadConfig)?;
+            add_factory_account(&mut registry.security, uri, &c.engine.config.endpoint, psk)?;
         }
         Ok(())
     }
