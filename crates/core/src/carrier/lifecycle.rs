@@ -922,10 +922,7 @@ impl<S: RecordStore> Carrier<S> {
                 self.phase = Phase::Bootstrapping;
             }
             Event::ServerDisabled { timeout_s, .. } => {
-                self.phase =
-                    Phase::Deferred { until: now.add_secs(timeout_s), retry: Retry::Register };
-                let timeout_s = i32::try_from(timeout_s).unwrap_or(i32::MAX);
-                self.emit(CarrierEvent::Deferred { reason: DeferredReason::NoReason, timeout_s });
+                self.defer(now, DeferredReason::NoReason, timeout_s, Retry::Register);
             }
             Event::Updated { .. } | Event::Deregistered { .. } => {}
             Event::FirmwareUriWritten => {
