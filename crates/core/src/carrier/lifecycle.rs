@@ -661,16 +661,17 @@ impl<S: RecordStore> Carrier<S> {
             return;
         }
         match result {
-            Ok(()) => {
-                self.set_firmware(now, FwState::Idle, lwm2m_objects::firmware::result::SUCCESS)
-            }
+            Ok(()) => self.set_and_save_firmware(
+                now,
+                FwState::Idle,
+                lwm2m_objects::firmware::result::SUCCESS,
+            ),
             Err(value) => {
                 let e = FotaError::UpdateFailed(lwm2m_fota::DfuError::Io);
-                self.set_firmware(now, FwState::Idle, e.update_result());
+                self.set_and_save_firmware(now, FwState::Idle, e.update_result());
                 self.emit(CarrierEvent::Error { code: ErrorCode::FotaFail, value });
             }
         }
-        self.save_firmware(now);
         // The sessions died with the link: register again once it is back.
         self.engine.close_all();
         self.drain_engine(now);
@@ -684,12 +685,14 @@ impl<S: RecordStore> Carrier<S> {
 
     // ----- internals -----
 
-    /// Sets /5/0/3 and /5/0/5; observers of them are notified.
-    fn set_firmware(&mut self, now: Instant, state: FwState, result: u8) {
+    /// Sets /5/0/3 and /5/0/5 (observers of them are notified) and saves the firmware record:
+    /// every state change is persisted, so one call does both.
+    fn set_and_save_firmware(&mut self, now: Instant, state: FwState, result: u8) {
         self.engine.with_registry(now, |r| {
             r.firmware.set_state(state);
             let _ = r.firmware.set_result(result);
         });
+        self.save_firmware(now);
     }
 
     /// Starts (or resumes from `offset`) the download of the Package URI.
@@ -699,8 +702,7 @@ impl<S: RecordStore> Carrier<S> {
             Ok(d) => {
                 self.fota.download = Some(d);
                 self.fota.saved_offset = offset;
-                self.set_firmware(now, FwState::Downloading, 0);
-                self.save_firmware(now);
+                self.set_and_save_firmware(now, FwState::Downloading, 0);
                 // Before the first byte: the application must end its TLS sessions now.
                 self.emit(CarrierEvent::FotaStart);
             }
@@ -710,8 +712,7 @@ impl<S: RecordStore> Carrier<S> {
 
     fn fota_failed(&mut self, now: Instant, e: FotaError) {
         self.fota.download = None;
-        self.set_firmware(now, FwState::Idle, e.update_result());
-        self.save_firmware(now);
+        self.set_and_save_firmware(now, FwState::Idle, e.update_result());
         self.emit(CarrierEvent::Error { code: fota_error_code(&e), value: 0 });
     }
 
@@ -726,8 +727,7 @@ impl<S: RecordStore> Carrier<S> {
             }
             Status::Done { .. } => {
                 self.fota.download = None;
-                self.set_firmware(now, FwState::Downloaded, 0);
-                self.save_firmware(now);
+                self.set_and_save_firmware(now, FwState::Downloaded, 0);
             }
             Status::Failed(e) => self.fota_failed(now, e),
         }
@@ -929,16 +929,14 @@ impl<S: RecordStore> Carrier<S> {
                 self.fota.download = None;
                 if self.engine.registry().firmware.package_uri().is_empty() {
                     // An empty URI cancels (LwM2M 1.0 §E.6): back to Idle, result 0.
-                    self.set_firmware(now, FwState::Idle, 0);
-                    self.save_firmware(now);
+                    self.set_and_save_firmware(now, FwState::Idle, 0);
                 } else {
                     self.fota_start(now, 0);
                 }
             }
             Event::FirmwareUpdate => {
                 // The object accepted Update only in state Downloaded.
-                self.set_firmware(now, FwState::Updating, 0);
-                self.save_firmware(now);
+                self.set_and_save_firmware(now, FwState::Updating, 0);
                 self.phase = Phase::FotaLinkDown;
                 self.emit(CarrierEvent::Disconnecting);
                 self.push(PortAction::LinkDown);
