@@ -738,12 +738,13 @@ impl<S: RecordStore> Carrier<S> {
     fn save_firmware(&mut self, _now: Instant) {
         let fw = &self.engine.registry().firmware;
         let offset = self.fota.download.as_ref().map_or(0, Download::offset);
-        let mut body = [0u8; fota::MAX_BODY];
-        let encoded = fota::encode(fw.state(), fw.result(), fw.package_uri(), offset, &mut body);
+        // The body is encoded straight after the record's header room, then sealed there.
+        let mut rec = [0u8; records::HEADER_LEN + fota::MAX_BODY];
+        let body = rec.get_mut(records::HEADER_LEN..).unwrap_or_default();
+        let encoded = fota::encode(fw.state(), fw.result(), fw.package_uri(), offset, body);
         let Ok(n) = encoded else { return };
-        let mut out = [0u8; records::HEADER_LEN + fota::MAX_BODY];
-        let body = body.get(..n).unwrap_or_default();
-        match records::save(&mut self.store, records::FIRMWARE, &mut self.fw_slot, body, &mut out) {
+        let (store, slot) = (&mut self.store, &mut self.fw_slot);
+        match records::save_in_place(store, records::FIRMWARE, slot, &mut rec, n) {
             Ok(()) => self.fota.saved_offset = offset,
             Err(e) => log::error!("saving the firmware record failed: {e:?}"),
         }
@@ -947,8 +948,10 @@ impl<S: RecordStore> Carrier<S> {
     /// Saves the Security/Server objects to the slot not holding the current record, if they
     /// changed. A failed write leaves the previous record in place.
     fn save_bootstrap(&mut self, needs_bootstrap: bool) {
-        let mut body = [0u8; bootstrap_record::MAX_BODY];
-        let Ok(mut n) = bootstrap_record::encode(self.engine.registry(), &mut body) else {
+        // The body is encoded straight after the record's header room, then sealed there.
+        let mut rec = [0u8; RECORD_BUF];
+        let body = rec.get_mut(records::HEADER_LEN..).unwrap_or_default();
+        let Ok(mut n) = bootstrap_record::encode(self.engine.registry(), body) else {
             log::error!("bootstrap state does not fit its record");
             return;
         };
@@ -959,13 +962,17 @@ impl<S: RecordStore> Carrier<S> {
                 n += k;
             }
         }
-        let body = body.get(..n).unwrap_or_default();
-        let crc = records::crc32(body);
+        let crc = records::crc32(body.get(..n).unwrap_or_default());
         if self.saved_crc == Some(crc) {
             return;
         }
-        let mut rec = [0u8; RECORD_BUF];
-        match records::save(&mut self.store, records::BOOTSTRAP, &mut self.slot, body, &mut rec) {
+        match records::save_in_place(
+            &mut self.store,
+            records::BOOTSTRAP,
+            &mut self.slot,
+            &mut rec,
+            n,
+        ) {
             Ok(()) => self.saved_crc = Some(crc),
             Err(e) => log::error!("saving the bootstrap record failed: {e:?}"),
         }

@@ -53,15 +53,26 @@ pub use lwm2m_fota::sink::crc32;
 
 /// Wraps `body` into a record of generation `generation`. Returns the record length.
 pub fn seal(out: &mut [u8], generation: u32, body: &[u8]) -> Result<usize, RecordError> {
-    let body_len = u16::try_from(body.len()).map_err(|_| RecordError::Overflow)?;
-    let total = HEADER_LEN + body.len();
-    let rec = out.get_mut(..total).ok_or(RecordError::Overflow)?;
-    let (head, rest) = rec.split_at_mut(HEADER_LEN);
-    rest.copy_from_slice(body);
+    let room = out.get_mut(HEADER_LEN..HEADER_LEN + body.len()).ok_or(RecordError::Overflow)?;
+    room.copy_from_slice(body);
+    seal_in_place(out, generation, body.len())
+}
+
+/// [`seal`] for a body already written after the header room (`record[HEADER_LEN..]`,
+/// `body_len` bytes): the header goes in front of it, without a copy of the body.
+pub fn seal_in_place(
+    record: &mut [u8],
+    generation: u32,
+    body_len: usize,
+) -> Result<usize, RecordError> {
+    let len = u16::try_from(body_len).map_err(|_| RecordError::Overflow)?;
+    let total = HEADER_LEN + body_len;
+    let rec = record.get_mut(..total).ok_or(RecordError::Overflow)?;
+    let (head, body) = rec.split_at_mut(HEADER_LEN);
     head[..2].copy_from_slice(&MAGIC);
     head[2] = HEADER_VERSION;
     head[3..7].copy_from_slice(&generation.to_be_bytes());
-    head[7..9].copy_from_slice(&body_len.to_be_bytes());
+    head[7..9].copy_from_slice(&len.to_be_bytes());
     let mut crc_input = crc32(&head[..9]);
     crc_input ^= crc32(body);
     head[9..13].copy_from_slice(&crc_input.to_be_bytes());
@@ -133,13 +144,27 @@ pub fn save<S: super::store::RecordStore>(
     body: &[u8],
     scratch: &mut [u8],
 ) -> Result<(), super::store::StoreError> {
+    let room = scratch.get_mut(HEADER_LEN..HEADER_LEN + body.len());
+    room.ok_or(super::store::StoreError::TooLarge)?.copy_from_slice(body);
+    save_in_place(store, slots, current, scratch, body.len())
+}
+
+/// [`save`] for a body already written after the header room of `record` (see
+/// [`seal_in_place`]): no body buffer of its own and no copy.
+pub fn save_in_place<S: super::store::RecordStore>(
+    store: &mut S,
+    slots: Slots,
+    current: &mut Current,
+    record: &mut [u8],
+    body_len: usize,
+) -> Result<(), super::store::StoreError> {
     use super::store::StoreError;
     let (id, generation) = current.next(slots);
-    let len = seal(scratch, generation, body).map_err(|e| match e {
+    let len = seal_in_place(record, generation, body_len).map_err(|e| match e {
         RecordError::Overflow => StoreError::TooLarge,
         _ => StoreError::Io,
     })?;
-    store.write(id, scratch.get(..len).unwrap_or_default())?;
+    store.write(id, record.get(..len).unwrap_or_default())?;
     *current = if id == slots.a { Current::A { generation } } else { Current::B { generation } };
     Ok(())
 }
