@@ -16,6 +16,9 @@ pub const MAX_BODY: usize = 1400;
 // Top-level tags.
 const T_SECURITY: u8 = 1;
 const T_SERVER: u8 = 2;
+/// The server asked for a new bootstrap, which has not completed yet (written by the carrier
+/// after the body `encode` returns).
+pub const T_NEEDS_BOOTSTRAP: u8 = 100;
 
 // Security instance tags.
 const S_ID: u8 = 1;
@@ -149,22 +152,24 @@ fn decode_server(body: &[u8], server: &mut Server) -> Result<(), RecordError> {
 }
 
 /// Replaces the Security and Server objects of `registry` with those in `body`. Nothing changes
-/// unless the whole body decodes.
+/// unless the whole body decodes. Returns whether the body holds [`T_NEEDS_BOOTSTRAP`].
 #[inline(never)]
-pub fn decode_into(body: &[u8], registry: &mut Registry) -> Result<(), RecordError> {
+pub fn decode_into(body: &[u8], registry: &mut Registry) -> Result<bool, RecordError> {
     let mut security = Security::new();
     let mut server = Server::new();
+    let mut needs_bootstrap = false;
     for f in Fields::new(body) {
         let (tag, v) = f?;
         match tag {
             T_SECURITY => decode_security(v, &mut security)?,
             T_SERVER => decode_server(v, &mut server)?,
+            T_NEEDS_BOOTSTRAP => needs_bootstrap = true,
             _ => {}
         }
     }
     registry.security = security;
     registry.server = server;
-    Ok(())
+    Ok(needs_bootstrap)
 }
 
 #[cfg(test)]

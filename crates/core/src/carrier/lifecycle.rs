@@ -190,8 +190,6 @@ enum Phase {
 const MAX_ACTIONS: usize = 16;
 /// Largest record: header plus bootstrap body.
 const RECORD_BUF: usize = records::HEADER_LEN + bootstrap_record::MAX_BODY;
-/// Body tag: the server asked for a new bootstrap, which has not completed yet.
-const T_NEEDS_BOOTSTRAP: u8 = 100;
 
 /// The carrier library's state, over a record store `S`.
 #[derive(Debug)]
@@ -350,9 +348,7 @@ impl<S: RecordStore> Carrier<S> {
         c.slot = slot;
         if let (Some(body), false) = (body, config.force_bootstrap) {
             // A persisted bootstrap wins over the configured URI (documented behaviour).
-            if bootstrap_record::decode_into(body, registry).is_ok() {
-                let needs =
-                    records::Fields::new(body).flatten().any(|(t, _)| t == T_NEEDS_BOOTSTRAP);
+            if let Ok(needs) = bootstrap_record::decode_into(body, registry) {
                 c.bootstrapped = !needs && registry.security.iter().any(|s| !s.bootstrap);
                 c.saved_crc = Some(records::crc32(body));
             }
@@ -957,7 +953,7 @@ impl<S: RecordStore> Carrier<S> {
         };
         if needs_bootstrap {
             let mut w = records::FieldWriter::new(body.get_mut(n..).unwrap_or_default());
-            w.u32(T_NEEDS_BOOTSTRAP, 1);
+            w.u32(bootstrap_record::T_NEEDS_BOOTSTRAP, 1);
             if let Ok(k) = w.finish() {
                 n += k;
             }
