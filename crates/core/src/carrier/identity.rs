@@ -72,15 +72,29 @@ pub fn endpoint_name(
     imei: &str,
     msisdn: Option<&str>,
 ) -> Result<Endpoint, IdentityError> {
+    let mut ep = Endpoint::new();
+    write_endpoint_name(&mut ep, operator, imei, msisdn)?;
+    Ok(ep)
+}
+
+/// [`endpoint_name`] written into `ep` (empty), where it is kept: no copy of the name out of a
+/// `Result`. The inputs are checked before anything is written, so on an error `ep` is as it
+/// was.
+pub fn write_endpoint_name(
+    ep: &mut Endpoint,
+    operator: Operator,
+    imei: &str,
+    msisdn: Option<&str>,
+) -> Result<(), IdentityError> {
     if imei.len() != 15 || !all_digits(imei) {
         return Err(IdentityError::BadImei);
     }
-    let mut ep = Endpoint::new();
     let overflow = |_| IdentityError::BadMsisdn;
     match operator {
         Operator::Verizon => {
             let msisdn = msisdn.filter(|m| all_digits(m) && m.len() <= 15);
             let msisdn = msisdn.ok_or(IdentityError::BadMsisdn)?;
+            // 16 + 15 + 1 + 15 bytes always fit: the pushes cannot fail half-way.
             ep.push_str("urn:imei-msisdn:").map_err(overflow)?;
             ep.push_str(imei).map_err(overflow)?;
             ep.push('-').map_err(overflow)?;
@@ -91,7 +105,7 @@ pub fn endpoint_name(
             ep.push_str(imei).map_err(overflow)?;
         }
     }
-    Ok(ep)
+    Ok(())
 }
 
 #[cfg(test)]

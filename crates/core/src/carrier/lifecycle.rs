@@ -18,7 +18,7 @@ use lwm2m_objects::{Registry, Security};
 use super::bootstrap_record;
 use super::events::{CarrierEvent, DeferredReason, ErrorCode};
 use super::fota::{self, ConnectErrorKind, FotaAction, FotaError, FotaJob, FwRecord, Status};
-use super::identity::{endpoint_name, IdentityError, Operator};
+use super::identity::{write_endpoint_name, IdentityError, Operator};
 use super::records::{self, Current, Slots};
 use super::retry::Backoff;
 use super::store::RecordStore;
@@ -322,18 +322,21 @@ impl<S: RecordStore> Carrier<S> {
         let operator = identity
             .home_network
             .map_or(Operator::Other, |(mcc, mnc)| Operator::from_home_network(mcc, mnc));
-        let msisdn = identity.msisdn.as_deref();
-        let endpoint =
-            endpoint_name(operator, &identity.imei, msisdn).map_err(InitError::Identity)?;
         let uri = match &config.bootstrap_uri {
-            Some(u) => u.as_str(),
+            Some(u) => Ok(u.as_str()),
             None => operator
                 .bootstrap_uri(config.certification_mode)
-                .ok_or(InitError::NoBootstrapServer)?,
+                .ok_or(InitError::NoBootstrapServer),
         };
-
         let engine_config = &mut self.engine.config;
-        engine_config.endpoint = endpoint; // was empty (checked above): same type, no copy loop
+        // Written in place (was empty: checked above); the identity error comes first.
+        let msisdn = identity.msisdn.as_deref();
+        write_endpoint_name(&mut engine_config.endpoint, operator, &identity.imei, msisdn)
+            .map_err(InitError::Identity)?;
+        let Ok(uri) = uri else {
+            engine_config.endpoint.clear(); // still unconfigured: `configure` may be called again
+            return Err(InitError::NoBootstrapServer);
+        };
         engine_config.register_after_bootstrap = false;
         engine_config.default_binding.clear();
         let _ = engine_config.default_binding.push_str(match operator {
@@ -1010,5 +1013,50 @@ fn restore_firmware(registry: &mut Registry, rec: &FwRecord, fota: &mut FotaJob)
             let _ = fw.set_result(lwm2m_objects::firmware::result::UPDATE_FAILED);
         }
         state => fw.set_state(state),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carrier::store::StoreError;
+
+    /// Nothing stored, every write accepted.
+    #[derive(Debug)]
+    struct EmptyStore;
+
+    impl RecordStore for EmptyStore {
+        fn read(&mut self, _id: u16, _buf: &mut [u8]) -> Result<usize, StoreError> {
+            Err(StoreError::NotFound)
+        }
+        fn write(&mut self, _id: u16, _data: &[u8]) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn delete(&mut self, _id: u16) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    fn identity(imei: &str) -> DeviceIdentity {
+        DeviceIdentity { imei: String::try_from(imei).unwrap(), msisdn: None, home_network: None }
+    }
+
+    #[test]
+    fn configure_errors_leave_the_carrier_unconfigured() {
+        extern crate std;
+        let mut c = std::boxed::Box::new(Carrier::blank(EmptyStore, 1));
+        let config = CarrierConfig::default();
+        // A bad IMEI is reported before a missing bootstrap server.
+        let bad = identity("12345");
+        assert_eq!(c.configure(&config, &bad), Err(InitError::Identity(IdentityError::BadImei)));
+        let good = identity("490154203237518");
+        assert_eq!(c.configure(&config, &good), Err(InitError::NoBootstrapServer));
+        assert_eq!(c.endpoint(), "");
+        // Unconfigured still: a corrected configuration is accepted.
+        let mut config = CarrierConfig::default();
+        config.bootstrap_uri = Some(String::try_from("coaps://bs.example:5684").unwrap());
+        assert_eq!(c.configure(&config, &good), Ok(()));
+        assert_eq!(c.endpoint(), "urn:imei:490154203237518");
+        assert_eq!(c.configure(&config, &good), Err(InitError::AlreadyConfigured));
     }
 }
