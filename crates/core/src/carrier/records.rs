@@ -81,19 +81,16 @@ pub fn seal_in_place(
 
 /// Checks a record; returns its generation and body.
 pub fn open(record: &[u8]) -> Result<(u32, &[u8]), RecordError> {
-    let head = record.get(..HEADER_LEN).ok_or(RecordError::Truncated)?;
-    if head.get(..2) != Some(&MAGIC[..]) || head.get(2) != Some(&HEADER_VERSION) {
+    // A fixed-size header: its fields are read without further length checks.
+    let (head, rest) = record.split_first_chunk::<HEADER_LEN>().ok_or(RecordError::Truncated)?;
+    if head[..2] != MAGIC || head[2] != HEADER_VERSION {
         return Err(RecordError::BadHeader);
     }
-    let be32 = |r: core::ops::Range<usize>| {
-        head.get(r).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes)
-    };
-    let generation = be32(3..7).ok_or(RecordError::Truncated)?;
-    let len = head.get(7..9).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
-    let len = len.ok_or(RecordError::Truncated)?;
-    let stored_crc = be32(9..13).ok_or(RecordError::Truncated)?;
-    let body = record.get(HEADER_LEN..HEADER_LEN + len).ok_or(RecordError::Truncated)?;
-    let crc = crc32(head.get(..9).unwrap_or_default()) ^ crc32(body);
+    let generation = u32::from_be_bytes([head[3], head[4], head[5], head[6]]);
+    let len = usize::from(u16::from_be_bytes([head[7], head[8]]));
+    let stored_crc = u32::from_be_bytes([head[9], head[10], head[11], head[12]]);
+    let body = rest.get(..len).ok_or(RecordError::Truncated)?;
+    let crc = crc32(&head[..9]) ^ crc32(body);
     if crc != stored_crc {
         return Err(RecordError::BadCrc);
     }
