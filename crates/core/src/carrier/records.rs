@@ -257,15 +257,14 @@ impl<'a> Iterator for Fields<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let parsed = (|| {
-            let tag = *self.rest.first()?;
-            let len = usize::from(u16::from_be_bytes([*self.rest.get(1)?, *self.rest.get(2)?]));
-            let value = self.rest.get(3..3 + len)?;
-            Some((tag, value, 3 + len))
-        })();
+        let parsed = self.rest.split_first_chunk::<3>().and_then(|(&[tag, hi, lo], after)| {
+            let (value, rest) =
+                after.split_at_checked(usize::from(u16::from_be_bytes([hi, lo])))?;
+            Some((tag, value, rest))
+        });
         match parsed {
-            Some((tag, value, used)) => {
-                self.rest = self.rest.get(used..).unwrap_or_default();
+            Some((tag, value, rest)) => {
+                self.rest = rest;
                 Some(Ok((tag, value)))
             }
             None => {
