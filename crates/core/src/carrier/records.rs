@@ -181,10 +181,16 @@ impl<'a> FieldWriter<'a> {
     }
 
     pub fn field(&mut self, tag: u8, value: &[u8]) {
-        let start = self.len;
-        self.put(&[tag, 0, 0]);
-        self.put(value);
-        self.set_len_at(start);
+        let n = u16::try_from(value.len()).ok();
+        let end = self.len + 3 + value.len();
+        match (n, self.out.get_mut(self.len..end)) {
+            (Some(n), Some([t, hi, lo, dst @ ..])) if !self.full => {
+                [*t, *hi, *lo] = [tag, (n >> 8) as u8, n as u8]; // length big-endian
+                dst.copy_from_slice(value);
+                self.len = end;
+            }
+            _ => self.full = true,
+        }
     }
 
     pub fn u32(&mut self, tag: u8, v: u32) {
