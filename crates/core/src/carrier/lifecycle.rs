@@ -241,28 +241,33 @@ fn add_factory_account(
     security.put(bs).map_err(|_| InitError::BadConfig)
 }
 
+/// Reads record `id` into `buf` and checks it: its generation and body.
+fn read_record<'b, S: RecordStore>(
+    store: &mut S,
+    id: u16,
+    buf: &'b mut [u8; RECORD_BUF],
+) -> Option<(u32, &'b [u8])> {
+    let n = store.read(id, buf).ok()?;
+    records::open(buf.get(..n)?).ok()
+}
+
 /// Reads both slots of `slots` and returns the newest valid record's body in `buf`.
 fn load<'b, S: RecordStore>(
     store: &mut S,
     slots: Slots,
     buf: &'b mut [u8; RECORD_BUF],
 ) -> (Current, Option<&'b [u8]>) {
-    let mut generation = |id: u16, buf: &mut [u8; RECORD_BUF]| -> Option<u32> {
-        let n = store.read(id, buf).ok()?;
-        records::open(buf.get(..n)?).ok().map(|(g, _)| g)
-    };
-    let a = generation(slots.a, buf);
-    let b = generation(slots.b, buf);
+    let a = read_record(store, slots.a, buf).map(|(g, _)| g);
+    let b = read_record(store, slots.b, buf).map(|(g, _)| g);
     let current = Current::pick(a, b);
     let id = match current {
         Current::None => return (current, None),
         Current::A { .. } => slots.a,
         Current::B { .. } => slots.b,
     };
-    let Ok(n) = store.read(id, buf) else { return (Current::None, None) };
-    match buf.get(..n).map(records::open) {
-        Some(Ok((_, body))) => (current, Some(body)),
-        _ => (Current::None, None),
+    match read_record(store, id, buf) {
+        Some((_, body)) => (current, Some(body)),
+        None => (Current::None, None),
     }
 }
 
