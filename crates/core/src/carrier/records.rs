@@ -201,12 +201,18 @@ impl<'a> FieldWriter<'a> {
     /// the returned position (written in place: no scratch buffer and copy).
     pub fn begin_group(&mut self, tag: u8) -> usize {
         let start = self.len;
-        self.put(&[tag, 0, 0]);
+        self.field(tag, &[]); // its length is set by `end_group`
         start
     }
 
+    /// Writes the length of the group that starts at `start` (everything written since its
+    /// 3-byte header).
     pub fn end_group(&mut self, start: usize) {
-        self.set_len_at(start);
+        let n = u16::try_from(self.len.wrapping_sub(start + 3)).ok();
+        match (n, self.out.get_mut(start + 1..start + 3)) {
+            (Some(n), Some(dst)) if !self.full => dst.copy_from_slice(&n.to_be_bytes()),
+            _ => self.full = true,
+        }
     }
 
     /// The body length, or `Overflow` when a field did not fit.
@@ -220,27 +226,6 @@ impl<'a> FieldWriter<'a> {
 
     pub fn written(&self) -> &[u8] {
         self.out.get(..self.len).unwrap_or_default()
-    }
-
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        match self.out.get_mut(self.len..end) {
-            Some(dst) if !self.full => {
-                dst.copy_from_slice(bytes);
-                self.len = end;
-            }
-            _ => self.full = true,
-        }
-    }
-
-    /// Writes the length of the field that starts at `start` (everything written since its
-    /// 3-byte header).
-    fn set_len_at(&mut self, start: usize) {
-        let n = u16::try_from(self.len.wrapping_sub(start + 3)).ok();
-        match (n, self.out.get_mut(start + 1..start + 3)) {
-            (Some(n), Some(dst)) if !self.full => dst.copy_from_slice(&n.to_be_bytes()),
-            _ => self.full = true,
-        }
     }
 }
 
