@@ -386,8 +386,8 @@ impl<S: RecordStore> Carrier<S> {
             // DISCONNECTING/DISCONNECTED round.
             if let Some(bs) = self.engine.registry().security.bootstrap_account() {
                 if !bs.secret_key().is_empty() {
-                    let (id, tag) = (bs.id, self.sec_tag(bs.id));
-                    self.push(PortAction::WriteKey { sec_tag: tag, security_instance: id });
+                    let id = bs.id;
+                    self.write_key(id);
                 }
             }
         }
@@ -812,12 +812,17 @@ impl<S: RecordStore> Carrier<S> {
         }
     }
 
+    /// Asks the port to write the key of `security_instance` to its modem security tag.
+    fn write_key(&mut self, security_instance: u16) {
+        let sec_tag = self.sec_tag(security_instance);
+        self.push(PortAction::WriteKey { sec_tag, security_instance });
+    }
+
     /// Writes the key of the next planned Security instance, or finishes the key phase.
     fn write_next_key(&mut self) {
         let Phase::KeysWriting { next, keys_for } = self.phase else { return };
         if let Some(&instance) = self.key_plan.get(usize::from(next)) {
-            let tag = self.sec_tag(instance);
-            self.push(PortAction::WriteKey { sec_tag: tag, security_instance: instance });
+            self.write_key(instance);
             return;
         }
         match keys_for {
