@@ -1063,8 +1063,10 @@ mod tests {
         assert_eq!(c.configure(&config, &good), Err(InitError::NoBootstrapServer));
         assert_eq!(c.endpoint(), "");
         // Unconfigured still: a corrected configuration is accepted.
-        let mut config = CarrierConfig::default();
-        config.bootstrap_uri = Some(String::try_from("coaps://bs.example:5684").unwrap());
+        let config = CarrierConfig {
+            bootstrap_uri: Some(String::try_from("coaps://bs.example:5684").unwrap()),
+            ..CarrierConfig::default()
+        };
         assert_eq!(c.configure(&config, &good), Ok(()));
         assert_eq!(c.endpoint(), "urn:imei:490154203237518");
         assert_eq!(c.configure(&config, &good), Err(InitError::AlreadyConfigured));
