@@ -65,21 +65,9 @@ fn all_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The endpoint client name, also the PSK identity: `urn:imei:<IMEI>`, and on Verizon
-/// `urn:imei-msisdn:<IMEI>-<MSISDN>`.
-pub fn endpoint_name(
-    operator: Operator,
-    imei: &str,
-    msisdn: Option<&str>,
-) -> Result<Endpoint, IdentityError> {
-    let mut ep = Endpoint::new();
-    write_endpoint_name(&mut ep, operator, imei, msisdn)?;
-    Ok(ep)
-}
-
-/// [`endpoint_name`] written into `ep` (empty), where it is kept: no copy of the name out of a
-/// `Result`. The inputs are checked before anything is written, so on an error `ep` is as it
-/// was.
+/// Writes the endpoint client name, also the PSK identity, into `ep` (empty), where it is
+/// kept: `urn:imei:<IMEI>`, and on Verizon `urn:imei-msisdn:<IMEI>-<MSISDN>`. The inputs are
+/// checked before anything is written, so on an error `ep` is as it was.
 pub fn write_endpoint_name(
     ep: &mut Endpoint,
     operator: Operator,
@@ -111,6 +99,16 @@ pub fn write_endpoint_name(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn endpoint_name(
+        operator: Operator,
+        imei: &str,
+        msisdn: Option<&str>,
+    ) -> Result<Endpoint, IdentityError> {
+        let mut ep = Endpoint::new();
+        write_endpoint_name(&mut ep, operator, imei, msisdn)?;
+        Ok(ep)
+    }
 
     #[test]
     fn endpoint_names() {

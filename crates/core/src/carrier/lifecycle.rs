@@ -748,7 +748,7 @@ impl<S: RecordStore> Carrier<S> {
         let encoded = fota::encode(fw.state(), fw.result(), fw.package_uri(), offset, body);
         let Ok(n) = encoded else { return };
         let (store, slot) = (&mut self.store, &mut self.fw_slot);
-        match records::save_in_place(store, records::FIRMWARE, slot, &mut rec, n) {
+        match records::save(store, records::FIRMWARE, slot, &mut rec, n) {
             Ok(()) => self.fota.saved_offset = offset,
             Err(e) => log::error!("saving the firmware record failed: {e:?}"),
         }
@@ -975,13 +975,7 @@ impl<S: RecordStore> Carrier<S> {
         if self.saved_crc == Some(crc) {
             return;
         }
-        match records::save_in_place(
-            &mut self.store,
-            records::BOOTSTRAP,
-            &mut self.slot,
-            &mut rec,
-            n,
-        ) {
+        match records::save(&mut self.store, records::BOOTSTRAP, &mut self.slot, &mut rec, n) {
             Ok(()) => self.saved_crc = Some(crc),
             Err(e) => log::error!("saving the bootstrap record failed: {e:?}"),
         }

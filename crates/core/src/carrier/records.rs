@@ -51,20 +51,10 @@ pub enum RecordError {
 /// CRC-32 (IEEE, reflected: the zlib/PNG one), shared with the firmware image check.
 pub use lwm2m_fota::sink::crc32;
 
-/// Wraps `body` into a record of generation `generation`. Returns the record length.
-pub fn seal(out: &mut [u8], generation: u32, body: &[u8]) -> Result<usize, RecordError> {
-    let room = out.get_mut(HEADER_LEN..HEADER_LEN + body.len()).ok_or(RecordError::Overflow)?;
-    room.copy_from_slice(body);
-    seal_in_place(out, generation, body.len())
-}
-
-/// [`seal`] for a body already written after the header room (`record[HEADER_LEN..]`,
-/// `body_len` bytes): the header goes in front of it, without a copy of the body.
-pub fn seal_in_place(
-    record: &mut [u8],
-    generation: u32,
-    body_len: usize,
-) -> Result<usize, RecordError> {
+/// Wraps the body already written after the header room (`record[HEADER_LEN..]`, `body_len`
+/// bytes) into a record of generation `generation`: the header goes in front of it, without a
+/// copy of the body. Returns the record length.
+pub fn seal(record: &mut [u8], generation: u32, body_len: usize) -> Result<usize, RecordError> {
     let len = u16::try_from(body_len).map_err(|_| RecordError::Overflow)?;
     let total = HEADER_LEN + body_len;
     let rec = record.get_mut(..total).ok_or(RecordError::Overflow)?;
@@ -131,24 +121,11 @@ impl Current {
     }
 }
 
-/// Saves `body` as the next generation of `slots`: sealed into `scratch`, written to the slot
-/// that does NOT hold `current`, and `current` moves to it only once the write succeeded. A
-/// failed or torn write leaves `current` (and the record it names) as it was.
+/// Saves the body already written after the header room of `record` (see [`seal`]) as the
+/// next generation of `slots`: sealed in place, written to the slot that does NOT hold
+/// `current`, and `current` moves to it only once the write succeeded. A failed or torn write
+/// leaves `current` (and the record it names) as it was.
 pub fn save<S: super::store::RecordStore>(
-    store: &mut S,
-    slots: Slots,
-    current: &mut Current,
-    body: &[u8],
-    scratch: &mut [u8],
-) -> Result<(), super::store::StoreError> {
-    let room = scratch.get_mut(HEADER_LEN..HEADER_LEN + body.len());
-    room.ok_or(super::store::StoreError::TooLarge)?.copy_from_slice(body);
-    save_in_place(store, slots, current, scratch, body.len())
-}
-
-/// [`save`] for a body already written after the header room of `record` (see
-/// [`seal_in_place`]): no body buffer of its own and no copy.
-pub fn save_in_place<S: super::store::RecordStore>(
     store: &mut S,
     slots: Slots,
     current: &mut Current,
@@ -157,7 +134,7 @@ pub fn save_in_place<S: super::store::RecordStore>(
 ) -> Result<(), super::store::StoreError> {
     use super::store::StoreError;
     let (id, generation) = current.next(slots);
-    let len = seal_in_place(record, generation, body_len).map_err(|e| match e {
+    let len = seal(record, generation, body_len).map_err(|e| match e {
         RecordError::Overflow => StoreError::TooLarge,
         _ => StoreError::Io,
     })?;
@@ -288,7 +265,8 @@ mod tests {
     #[test]
     fn seal_open_round_trip_and_every_torn_prefix_fails() {
         let mut buf = [0u8; 64];
-        let n = seal(&mut buf, 7, b"hello").unwrap();
+        buf[HEADER_LEN..HEADER_LEN + 5].copy_from_slice(b"hello");
+        let n = seal(&mut buf, 7, 5).unwrap();
         assert_eq!(open(&buf[..n]), Ok((7, &b"hello"[..])));
         for cut in 0..n {
             assert!(open(&buf[..cut]).is_err(), "prefix {cut} accepted");
