@@ -200,10 +200,6 @@ impl<'a> FieldWriter<'a> {
             Ok(self.len)
         }
     }
-
-    pub fn written(&self) -> &[u8] {
-        self.out.get(..self.len).unwrap_or_default()
-    }
 }
 
 /// Iterates the tagged fields of a body; stops at the first malformed one (reported as an error).
@@ -296,7 +292,7 @@ mod tests {
         w.u32(1, 42);
         w.field(200, b"future");
         assert_eq!(w.finish(), Ok(16));
-        let body = w.written().to_vec();
+        let body = buf[..16].to_vec();
         let fields: Vec<_> = Fields::new(&body).collect();
         assert_eq!(fields.len(), 2);
         assert_eq!(fields[0], Ok((1, &42u32.to_be_bytes()[..])));
