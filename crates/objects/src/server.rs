@@ -7,6 +7,8 @@ use crate::model::{pos, put_sorted, Ctx, Effect, Kind, Object, Ops, ResourceDef,
 
 /// Server instances that fit (management, diagnostics, repository).
 pub const MAX_SERVERS: usize = 3;
+/// Longest Binding value ("UQS").
+pub const BINDING_LEN: usize = 3;
 
 /// Default Lifetime of a new instance, seconds.
 pub const DEFAULT_LIFETIME_S: u32 = 86400;
@@ -45,7 +47,7 @@ pub struct ServerInstance {
     /// /1/x/6 Notification Storing When Disabled or Offline.
     pub notification_storing: bool,
     /// /1/x/7 Binding ("U", "UQ", "S", "SQ", "US", "UQS").
-    pub binding: String<3>,
+    pub binding: String<BINDING_LEN>,
 }
 
 impl ServerInstance {

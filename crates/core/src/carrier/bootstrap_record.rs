@@ -3,22 +3,32 @@
 //! reads what an older one wrote.
 
 use lwm2m_formats::str_from_utf8;
-use lwm2m_objects::security::SecurityInstance;
-use lwm2m_objects::server::ServerInstance;
+use lwm2m_objects::security::{SecurityInstance, KEY_LEN, MAX_SECURITY, URI_LEN};
+use lwm2m_objects::server::{ServerInstance, BINDING_LEN, MAX_SERVERS};
 use lwm2m_objects::{Registry, Security, Server};
 
 use super::records::{field_u32, FieldWriter, Fields, RecordError};
 
-/// Largest encoded bootstrap state: 4 Security instances with 64-byte URI, identity, key and
-/// server key, 3 Server instances, tags and lengths.
-pub const MAX_BODY: usize = 1400;
+/// Bytes of one field holding `value_len` bytes: tag, 16-bit length, value.
+const fn field_len(value_len: usize) -> usize {
+    3 + value_len
+}
+const U32_FIELD: usize = field_len(4);
+/// The largest Security instance: six numbers, the URI and three keys, in one field.
+const MAX_SECURITY_FIELD: usize =
+    field_len(6 * U32_FIELD + field_len(URI_LEN) + 3 * field_len(KEY_LEN));
+/// The largest Server instance: seven numbers (the optional ones set) and the binding.
+const MAX_SERVER_FIELD: usize = field_len(7 * U32_FIELD + field_len(BINDING_LEN));
+/// Largest encoded bootstrap state: every Security and Server instance the objects can hold, at
+/// its largest, and the re-bootstrap flag (`full_registry_fills_max_body` checks the sum).
+pub const MAX_BODY: usize =
+    MAX_SECURITY * MAX_SECURITY_FIELD + MAX_SERVERS * MAX_SERVER_FIELD + U32_FIELD;
 
 // Top-level tags.
 const T_SECURITY: u8 = 1;
 const T_SERVER: u8 = 2;
-/// The server asked for a new bootstrap, which has not completed yet (written by the carrier
-/// after the body `encode` returns).
-pub const T_NEEDS_BOOTSTRAP: u8 = 100;
+/// The server asked for a new bootstrap, which has not completed yet.
+const T_NEEDS_BOOTSTRAP: u8 = 100;
 
 // Security instance tags.
 const S_ID: u8 = 1;
@@ -73,9 +83,14 @@ fn server_fields(s: &ServerInstance, w: &mut FieldWriter<'_>) {
     w.field(V_BINDING, s.binding.as_bytes());
 }
 
-/// Encodes the Security and Server objects of `registry` into `out`; returns the body length.
-/// Each instance is one field whose value is the instance's own fields, written in place.
-pub fn encode(registry: &Registry, out: &mut [u8]) -> Result<usize, RecordError> {
+/// Encodes the Security and Server objects of `registry`, and whether a new bootstrap is
+/// pending, into `out`; returns the body length. Each instance is one field whose value is the
+/// instance's own fields, written in place.
+pub fn encode(
+    registry: &Registry,
+    needs_bootstrap: bool,
+    out: &mut [u8],
+) -> Result<usize, RecordError> {
     let mut w = FieldWriter::new(out);
     for s in registry.security.iter() {
         let group = w.begin_group(T_SECURITY);
@@ -86,6 +101,9 @@ pub fn encode(registry: &Registry, out: &mut [u8]) -> Result<usize, RecordError>
         let group = w.begin_group(T_SERVER);
         server_fields(s, &mut w);
         w.end_group(group);
+    }
+    if needs_bootstrap {
+        w.u32(T_NEEDS_BOOTSTRAP, 1);
     }
     w.finish()
 }
@@ -205,7 +223,7 @@ mod tests {
     fn round_trip() {
         let r = sample();
         let mut buf = [0u8; MAX_BODY];
-        let n = encode(&r, &mut buf).unwrap();
+        let n = encode(&r, false, &mut buf).unwrap();
         let mut back = Registry::new();
         decode_into(&buf[..n], &mut back).unwrap();
         let dm = back.security.get(1).unwrap();
@@ -268,37 +286,60 @@ mod tests {
         .concat();
         let expected = [tlv(T_SECURITY, &security), tlv(T_SERVER, &server)].concat();
         let mut buf = [0u8; MAX_BODY];
-        let n = encode(&r, &mut buf).unwrap();
+        let n = encode(&r, false, &mut buf).unwrap();
         assert_eq!(&buf[..n], &expected[..]);
         // Too small a buffer is an error, not a cut body.
-        assert_eq!(encode(&r, &mut buf[..n - 1]), Err(RecordError::Overflow));
+        assert_eq!(encode(&r, false, &mut buf[..n - 1]), Err(RecordError::Overflow));
+    }
+
+    /// Every instance the objects can hold, every value at its longest, optional ones set, and
+    /// a pending bootstrap: exactly `MAX_BODY` bytes, so the bound is neither short nor loose.
+    #[test]
+    fn full_registry_fills_max_body() {
+        let mut r = Registry::new();
+        for id in 0..MAX_SECURITY as u16 {
+            let mut s = SecurityInstance::new(id);
+            s.set_uri(&"u".repeat(URI_LEN)).unwrap();
+            s.set_identity(&[1; KEY_LEN]).unwrap();
+            s.set_secret_key(&[2; KEY_LEN]).unwrap();
+            s.server_public_key.extend_from_slice(&[3; KEY_LEN]).unwrap();
+            r.security.put(s).unwrap();
+        }
+        assert!(r.security.put(SecurityInstance::new(99)).is_err(), "Security holds more");
+        for id in 0..MAX_SERVERS as u16 {
+            let mut s = ServerInstance::new(id);
+            s.short_server_id = id + 1;
+            (s.default_pmin_s, s.default_pmax_s, s.disable_timeout_s) = (Some(1), Some(2), Some(3));
+            s.binding.clear();
+            s.binding.push_str("UQS").unwrap();
+            r.server.put(s).unwrap();
+        }
+        assert!(r.server.put(ServerInstance::new(99)).is_err(), "Server holds more");
+        let mut buf = [0u8; MAX_BODY + 1];
+        assert_eq!(encode(&r, true, &mut buf), Ok(MAX_BODY));
+        let mut back = Registry::new();
+        assert_eq!(decode_into(&buf[..MAX_BODY], &mut back), Ok(true));
+        assert_eq!(format!("{back:?}"), format!("{r:?}"));
+        for (a, b) in back.security.iter().zip(r.security.iter()) {
+            assert_eq!(a.secret_key(), b.secret_key()); // Debug does not show it
+        }
     }
 
     #[test]
-    fn full_registry_fits() {
-        let mut r = Registry::new();
-        for id in 0..4u16 {
-            let mut s = SecurityInstance::new(id);
-            s.set_uri(&"u".repeat(64)).unwrap();
-            s.set_identity(&[1; 64]).unwrap();
-            s.set_secret_key(&[2; 64]).unwrap();
-            s.server_public_key.extend_from_slice(&[3; 64]).unwrap();
-            r.security.put(s).unwrap();
-        }
-        for id in 0..3u16 {
-            let mut s = ServerInstance::new(id);
-            s.short_server_id = id + 1;
-            r.server.put(s).unwrap();
-        }
+    fn pending_bootstrap_round_trips() {
+        let r = sample();
         let mut buf = [0u8; MAX_BODY];
-        assert!(encode(&r, &mut buf).is_ok());
+        for needs in [false, true] {
+            let n = encode(&r, needs, &mut buf).unwrap();
+            assert_eq!(decode_into(&buf[..n], &mut Registry::new()), Ok(needs));
+        }
     }
 
     #[test]
     fn damaged_bodies_change_nothing() {
         let r = sample();
         let mut buf = [0u8; MAX_BODY];
-        let n = encode(&r, &mut buf).unwrap();
+        let n = encode(&r, false, &mut buf).unwrap();
         for cut in 1..n {
             let mut target = sample();
             target.server.clear();
@@ -313,7 +354,7 @@ mod tests {
     fn unknown_tags_are_skipped() {
         let r = sample();
         let mut buf = [0u8; MAX_BODY];
-        let n = encode(&r, &mut buf).unwrap();
+        let n = encode(&r, false, &mut buf).unwrap();
         let mut body = buf[..n].to_vec();
         body.extend_from_slice(&[99, 0, 2, 0xde, 0xad]);
         let mut back = Registry::new();

@@ -960,17 +960,11 @@ impl<S: RecordStore> Carrier<S> {
         // The body is encoded straight after the record's header room, then sealed there.
         let mut rec = [0u8; RECORD_BUF];
         let body = rec.get_mut(records::HEADER_LEN..).unwrap_or_default();
-        let Ok(mut n) = bootstrap_record::encode(self.engine.registry(), body) else {
+        let encoded = bootstrap_record::encode(self.engine.registry(), needs_bootstrap, body);
+        let Ok(n) = encoded else {
             log::error!("bootstrap state does not fit its record");
             return;
         };
-        if needs_bootstrap {
-            let mut w = records::FieldWriter::new(body.get_mut(n..).unwrap_or_default());
-            w.u32(bootstrap_record::T_NEEDS_BOOTSTRAP, 1);
-            if let Ok(k) = w.finish() {
-                n += k;
-            }
-        }
         let crc = records::crc32(body.get(..n).unwrap_or_default());
         if self.saved_crc == Some(crc) {
             return;
